@@ -1,0 +1,64 @@
+"""The JSON contract of `callcoach analyze` (schema 1, see DESIGN.md).
+
+Other tools, the tests and the scorecard history read this. Fields may be added; the
+documented ones may not be renamed.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from audio.analysis import CallAnalysis
+from coaching.timeline import Event, Utterance
+
+__all__ = ["SCHEMA", "analysis_to_dict", "event_to_dict"]
+
+SCHEMA = 1
+
+
+def _r(value: float, digits: int = 2) -> float | None:
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return None
+    return round(float(value), digits)
+
+
+def _utterance(u: Utterance) -> dict[str, Any]:
+    return {
+        "speaker": u.speaker, "start": _r(u.start), "end": _r(u.end), "text": u.text,
+        "words": [{"start": _r(w.start), "end": _r(w.end), "text": w.text,
+                   "probability": _r(w.probability, 3)} for w in u.words],
+    }
+
+
+def event_to_dict(e: Event) -> dict[str, Any]:
+    """One event as the contract spells it (also used by `callcoach live --json`)."""
+    return {
+        "kind": e.kind, "speaker": e.speaker, "start": _r(e.start), "end": _r(e.end),
+        "prompt": e.prompt, "reason": e.reason, "detected_at": _r(e.detected_at),
+        "priority": e.priority, "evidence": e.evidence,
+        "measures": {k: _r(v, 3) for k, v in e.measures.items()},
+        "prompted": e.prompted,
+    }
+
+
+def analysis_to_dict(analysis: CallAnalysis) -> dict[str, Any]:
+    """The schema-1 document for one analysed call."""
+    rec = analysis.recording
+    return {
+        "schema": SCHEMA,
+        "recording": rec.path,
+        "duration_s": _r(rec.duration_s),
+        "agent_channel": rec.agent_channel,
+        "channels": rec.channels,
+        "model": analysis.model_name,
+        "playbook": analysis.playbook.source,
+        "notes": list(analysis.notes),
+        "skipped_kinds": list(analysis.skipped_kinds),
+        "transcript": [_utterance(u) for u in analysis.timeline.utterances],
+        "speech_turns": [{"speaker": t.speaker, "start": _r(t.start), "end": _r(t.end)}
+                         for t in analysis.timeline.turns],
+        "events": [event_to_dict(e) for e in analysis.events],
+        "scorecard": analysis.scorecard.to_dict(),
+        "timings_s": {k: _r(v, 3) for k, v in analysis.timings.items()},
+    }
