@@ -15,14 +15,14 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
+from coaching.engine import run_rules
+from coaching.scorecard import Scorecard, build_scorecard
 
 from audio.channel import ChannelConfig, analyze_channel
 from audio.frames import HOP_S
 from audio.recording import SAMPLE_RATE, Recording, load_recording
 from audio.transcribe import Transcriber, TranscriberConfig
-from coaching.engine import run_rules
 from coaching.playbook import Playbook, load_playbook
-from coaching.scorecard import Scorecard, build_scorecard
 from coaching.timeline import AGENT, CUSTOMER, CallTimeline, Event, Frame, SpeechTurn, Utterance
 
 __all__ = ["AnalysisOptions", "CallAnalysis", "AnalysisCancelled", "analyze_recording",

@@ -97,7 +97,7 @@ class Playbook:
                 best = m
         return best
 
-    def with_thresholds(self, **changes: float) -> "Playbook":
+    def with_thresholds(self, **changes: float) -> Playbook:
         """A copy with some thresholds changed (the replay page's "what if")."""
         return replace(self, thresholds=replace(self.thresholds, **changes))
 

@@ -1,0 +1,140 @@
+"""Capture from one input device into a ring buffer, with faults reported, not raised.
+
+The PortAudio callback does one thing: copy its block (the channel it wants) into a
+preallocated `RingBuffer` and note the stream time of the block's first sample. All math
+happens in the worker that reads the buffer. A device that disappears mid-call, a
+PortAudio error or a refused sample rate become a `CaptureFault` the engine can show
+while the audio captured so far stays in the buffer.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from audio.devices import DeviceError, InputDevice, portaudio_status
+from audio.ring_buffer import RingBuffer
+
+__all__ = ["CaptureConfig", "CaptureFault", "DeviceCapture"]
+
+# PULSE_SOURCE is read by the pulse plugin when a stream opens; two streams opened one
+# after the other can each bind to their own source, but not concurrently.
+_PULSE_ENV_LOCK = threading.Lock()
+
+
+@dataclass(frozen=True)
+class CaptureConfig:
+    """How to open a device: frozen so the worker that owns the stream can't drift."""
+
+    sample_rate: int = 16000
+    block_s: float = 0.02
+    buffer_s: float = 30.0
+    channel: int = 0  # which input channel of the device (a stereo adapter: 0 or 1)
+
+
+@dataclass(frozen=True)
+class CaptureFault:
+    """Something went wrong with a device; `fatal` means the stream stopped."""
+
+    device_id: str
+    message: str
+    fatal: bool
+    at: float  # time.monotonic() when noticed
+
+
+class DeviceCapture:
+    """One input stream feeding one ring buffer per captured channel.
+
+    `channels` lists the device channels to keep (e.g. (0,) for a microphone, (0, 1) for a
+    stereo adapter carrying agent and customer); `buffers[i]` holds channel `channels[i]`.
+    """
+
+    def __init__(self, device: InputDevice, config: CaptureConfig,
+                 channels: tuple[int, ...] = (0,)) -> None:
+        self.device = device
+        self.config = config
+        self.channels = channels
+        capacity = int(config.buffer_s * config.sample_rate)
+        self.buffers = tuple(RingBuffer(capacity) for _ in channels)
+        self.faults: list[CaptureFault] = []
+        self.status_flags = 0  # PortAudio input overflows and the like, counted
+        self.first_block_time: float | None = None  # time.monotonic() of sample 0
+        self._stream = None
+        self._stopped = threading.Event()
+
+    # -- audio thread -------------------------------------------------------------
+    def _callback(self, indata: np.ndarray, frames: int, time_info, status) -> None:
+        if status:
+            self.status_flags += 1
+        if self.first_block_time is None:
+            self.first_block_time = time.monotonic() - frames / self.config.sample_rate
+        for buf, ch in zip(self.buffers, self.channels, strict=True):
+            buf.write(indata[:, ch])
+
+    def _finished(self) -> None:
+        if not self._stopped.is_set():
+            self._fault("the device stopped delivering audio (unplugged?)", fatal=True)
+
+    # -- control ------------------------------------------------------------------
+    def _fault(self, message: str, fatal: bool) -> None:
+        self.faults.append(CaptureFault(self.device.id, message, fatal, time.monotonic()))
+
+    def start(self) -> None:
+        """Open and start the stream.
+
+        Raises:
+            DeviceError: the device cannot be opened (named, with PortAudio's reason).
+        """
+        ok, message = portaudio_status()
+        if not ok:
+            raise DeviceError(message)
+        import sounddevice as sd
+
+        need = max(self.channels) + 1
+        if need > self.device.channels:
+            raise DeviceError(f"{self.device.label} has {self.device.channels} input "
+                              f"channel(s); channel {need} was asked for")
+        kwargs = dict(samplerate=self.config.sample_rate, channels=need, dtype="float32",
+                      blocksize=int(self.config.block_s * self.config.sample_rate),
+                      callback=self._callback, finished_callback=self._finished)
+        with _PULSE_ENV_LOCK:
+            saved = os.environ.get("PULSE_SOURCE")
+            try:
+                if self.device.pulse_source:
+                    os.environ["PULSE_SOURCE"] = self.device.pulse_source
+                stream = sd.InputStream(device=self.device.portaudio_name, **kwargs)
+                stream.start()
+            except (sd.PortAudioError, ValueError) as exc:
+                raise DeviceError(f"cannot open {self.device.label} at "
+                                  f"{self.config.sample_rate} Hz: {exc}") from None
+            finally:
+                if saved is None:
+                    os.environ.pop("PULSE_SOURCE", None)
+                else:
+                    os.environ["PULSE_SOURCE"] = saved
+        self._stream = stream
+
+    @property
+    def active(self) -> bool:
+        return self._stream is not None and bool(self._stream.active)
+
+    def check(self) -> None:
+        """Called by the worker now and then: notice a stream that died silently."""
+        if self._stream is not None and not self._stream.active and not self._stopped.is_set():
+            if not any(f.fatal for f in self.faults):
+                self._fault("the device stopped (unplugged or taken by another program)",
+                            fatal=True)
+
+    def stop(self) -> None:
+        self._stopped.set()
+        stream, self._stream = self._stream, None
+        if stream is not None:
+            try:
+                stream.stop()
+                stream.close()
+            except Exception as exc:  # noqa: BLE001 - a vanished device may fail to close
+                self._fault(f"closing the stream failed: {exc}", fatal=False)
