@@ -1,0 +1,88 @@
+"""One party's channel, hop by hop: loudness, pitch, voice activity and speech turns.
+
+The live engine pushes 20 ms blocks, replay pushes a whole recording; both get the same
+frames because every stage works on whole 512-sample windows and keeps its state.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from audio.frames import HOP, HOP_S, LoudnessPitch
+from audio.turns import TurnConfig, TurnTracker
+from audio.vad import WINDOW, make_vad
+from coaching.timeline import Frame, Speaker, SpeechTurn
+
+__all__ = ["ChannelConfig", "ChannelUpdate", "ChannelAnalyzer", "analyze_channel"]
+
+_HOPS_PER_WINDOW = WINDOW // HOP
+
+
+@dataclass(frozen=True)
+class ChannelConfig:
+    """Voice-activity settings; frozen so a worker can hold it without surprises."""
+
+    vad: str = "silero"  # or "energy"
+    turns: TurnConfig = field(default_factory=TurnConfig)
+
+
+@dataclass(frozen=True)
+class ChannelUpdate:
+    frames: list[Frame]
+    closed_turns: list[SpeechTurn]
+    open_turn_start: float | None
+
+
+class ChannelAnalyzer:
+    """Streaming analysis of one speaker's audio (16 kHz float32)."""
+
+    def __init__(self, speaker: Speaker, config: ChannelConfig = ChannelConfig()) -> None:
+        self.speaker = speaker
+        self.config = config
+        self.vad = make_vad(config.vad)
+        self._features = LoudnessPitch()
+        self._turns = TurnTracker(speaker, HOP_S, config.turns)
+        self._pending = np.zeros(0, dtype=np.float32)
+
+    @property
+    def vad_name(self) -> str:
+        return self.vad.name
+
+    def push(self, samples: np.ndarray) -> ChannelUpdate:
+        x = np.concatenate([self._pending, np.asarray(samples, dtype=np.float32)])
+        n_win = len(x) // WINDOW
+        body, self._pending = x[: n_win * WINDOW], x[n_win * WINDOW:]
+        if n_win == 0:
+            return ChannelUpdate([], [], self._turns.open_turn_start)
+        probs = np.repeat(self.vad.process(body.reshape(n_win, WINDOW)), _HOPS_PER_WINDOW)
+        step = self._turns.push(probs)
+        feats = self._features.push(body, pitch_mask=step.voice)
+        t0 = feats.first_hop
+        frames = [
+            Frame(t=round((t0 + i) * HOP_S, 3), dbfs=float(feats.dbfs[i]),
+                  pitch_hz=float(feats.pitch_hz[i]) if step.voice[i] else float("nan"),
+                  speech_prob=float(probs[i]), voice=bool(step.voice[i]),
+                  in_turn=bool(step.in_turn[i]))
+            for i in range(len(probs))
+        ]
+        return ChannelUpdate(frames, step.closed, self._turns.open_turn_start)
+
+    def flush(self) -> ChannelUpdate:
+        """End of stream: pad the last partial window with silence and close the turn."""
+        update = ChannelUpdate([], [], None)
+        if len(self._pending):
+            pad = np.zeros(WINDOW - len(self._pending), dtype=np.float32)
+            update = self.push(pad)
+        return ChannelUpdate(update.frames, update.closed_turns + self._turns.flush(), None)
+
+
+def analyze_channel(samples: np.ndarray, speaker: Speaker,
+                    config: ChannelConfig = ChannelConfig()
+                    ) -> tuple[list[Frame], list[SpeechTurn]]:
+    """A whole channel at once: its frames and speech turns."""
+    analyzer = ChannelAnalyzer(speaker, config)
+    first = analyzer.push(samples)
+    last = analyzer.flush()
+    return first.frames + last.frames, first.closed_turns + last.closed_turns
