@@ -15,14 +15,14 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
-from coaching.engine import run_rules
-from coaching.scorecard import Scorecard, build_scorecard
 
 from audio.channel import ChannelConfig, analyze_channel
 from audio.frames import HOP_S
 from audio.recording import SAMPLE_RATE, Recording, load_recording
 from audio.transcribe import Transcriber, TranscriberConfig
+from coaching.engine import run_rules
 from coaching.playbook import Playbook, load_playbook
+from coaching.scorecard import Scorecard, build_scorecard
 from coaching.timeline import AGENT, CUSTOMER, CallTimeline, Event, Frame, SpeechTurn, Utterance
 
 __all__ = ["AnalysisOptions", "CallAnalysis", "AnalysisCancelled", "analyze_recording",
@@ -212,7 +212,7 @@ def analyze_recording(path: str | os.PathLike[str], options: AnalysisOptions = A
 
 
 def loudness_tracks(timeline: CallTimeline, points_per_s: float = 5.0) -> dict[str, list]:
-    """Loudness and pitch downsampled for plots (mean power per bin, median pitch)."""
+    """Loudness and pitch downsampled for plots (mean power, mean voiced pitch per bin)."""
     step = max(1, int(round(1.0 / (points_per_s * timeline.hop_s))))
 
     def track(frames: tuple[Frame, ...], attr: str) -> list[float | None]:
@@ -225,10 +225,10 @@ def loudness_tracks(timeline: CallTimeline, points_per_s: float = 5.0) -> dict[s
             power = np.mean(10.0 ** (bins / 10.0), axis=1)
             out = 10.0 * np.log10(np.maximum(power, 1e-10))
         else:
-            with np.errstate(all="ignore"):
-                voiced = ~np.isnan(bins)
-                out = np.where(voiced.sum(axis=1) > 0, np.nanmedian(
-                    np.where(voiced, bins, np.nan), axis=1), np.nan)
+            voiced = ~np.isnan(bins)
+            filled = np.where(voiced, bins, 0.0)
+            counts = voiced.sum(axis=1)
+            out = np.where(counts > 0, filled.sum(axis=1) / np.maximum(counts, 1), np.nan)
         return [None if np.isnan(v) else round(float(v), 1) for v in out]
 
     agent = timeline.agent_frames

@@ -13,11 +13,10 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from audio.recording import RecordingError
-from audio.transcribe import Transcriber, TranscriberConfig
-
 from audio.analysis import AnalysisOptions, analyze_recording, loudness_tracks
 from audio.contract import analysis_to_dict
+from audio.recording import RecordingError
+from audio.transcribe import Transcriber, TranscriberConfig
 from coaching.playbook import load_playbook
 from desktop.html_report import render_html
 from desktop.terminal import ProgressBar, fmt_time

@@ -120,10 +120,9 @@ def _open_window() -> int:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `callcoach` console script."""
     args = build_parser().parse_args(argv)
+    from audio.analysis import AnalysisCancelled
     from audio.model_location import ModelError
     from audio.recording import RecordingError
-
-    from audio.analysis import AnalysisCancelled
     from coaching.playbook import PlaybookError
     from desktop.crash_log import log_exception
 

@@ -1,0 +1,115 @@
+"""The coaching engine: every rule, fed hop by hop and utterance by utterance.
+
+Live, the audio worker calls `on_hop` every 16 ms and `on_utterance` when a transcript
+arrives. Replay (`run_rules`) feeds a stored timeline the same way, delivering each
+utterance at the moment it ends, so a recorded call gives the cues an agent would have
+seen. The engine is pure: the same timeline and playbook always give the same events,
+which is also what lets a trainer ask "what if" with other thresholds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+
+from coaching.overlap_rules import CustomerInterruptionRule, InterruptionRule
+from coaching.phrase_rules import PHRASE_RULES
+from coaching.playbook import Playbook
+from coaching.prompt_policy import PromptPolicy
+from coaching.rule import Hop, Rule
+from coaching.timeline import CallTimeline, Event, Frame, Utterance
+from coaching.timing_rules import DeadAirRule, LongMonologueRule, SlowResponseRule
+from coaching.voice_rules import CustomerRaisedVoiceRule, RaisedVoiceRule
+
+__all__ = ["CoachingEngine", "default_rules", "run_rules"]
+
+
+def default_rules() -> list[type[Rule]]:
+    return [InterruptionRule, CustomerInterruptionRule, RaisedVoiceRule,
+            CustomerRaisedVoiceRule, DeadAirRule, SlowResponseRule, LongMonologueRule,
+            *PHRASE_RULES]
+
+
+class CoachingEngine:
+    """Runs the rules, merges event updates, and asks the prompt policy what to show."""
+
+    def __init__(self, playbook: Playbook, hop_s: float, has_customer: bool,
+                 rules: Sequence[type[Rule]] | None = None) -> None:
+        self.playbook = playbook
+        self.hop_s = hop_s
+        self.has_customer = has_customer
+        classes = list(rules) if rules is not None else default_rules()
+        self.rules = [cls(playbook, hop_s) for cls in classes
+                      if has_customer or not cls.needs_customer]
+        self._skipped = tuple(k for cls in classes if cls.needs_customer and not has_customer
+                              for k in cls.kinds)
+        self.policy = PromptPolicy(playbook.policy)
+        self._events: dict[tuple[str, str, float], Event] = {}
+        self.now = 0.0
+
+    @property
+    def skipped_kinds(self) -> tuple[str, ...]:
+        """Event kinds not computed because the customer's channel is missing."""
+        return self._skipped
+
+    def _take(self, found: list[Event]) -> list[Event]:
+        """Record events; return the new ones (updates replace silently)."""
+        new: list[Event] = []
+        for event in found:
+            earlier = self._events.get(event.key)
+            if earlier is not None:
+                self._events[event.key] = replace(event, prompted=earlier.prompted,
+                                                  detected_at=earlier.detected_at)
+                continue
+            event = replace(event, prompted=self.policy.offer(event, self.now))
+            self._events[event.key] = event
+            new.append(event)
+        return new
+
+    def on_hop(self, agent: Frame, customer: Frame | None) -> list[Event]:
+        """One hop of both channels (customer None in agent-only mode)."""
+        hop = Hop(agent.t, agent, customer if self.has_customer else None)
+        self.now = agent.t + self.hop_s
+        found: list[Event] = []
+        for rule in self.rules:
+            found += rule.on_hop(hop)
+        return self._take(found) if found else []
+
+    def on_utterance(self, utterance: Utterance, now: float) -> list[Event]:
+        """A transcript became available at call time `now`."""
+        self.now = max(self.now, now)
+        found: list[Event] = []
+        for rule in self.rules:
+            found += rule.on_utterance(utterance, now)
+        return self._take(found) if found else []
+
+    def finish(self, end_t: float) -> list[Event]:
+        """The call ended: close open events."""
+        self.now = max(self.now, end_t)
+        found: list[Event] = []
+        for rule in self.rules:
+            found += rule.finish(end_t)
+        return self._take(found)
+
+    @property
+    def events(self) -> tuple[Event, ...]:
+        return tuple(sorted(self._events.values(), key=lambda e: (e.start, e.kind)))
+
+
+def run_rules(timeline: CallTimeline, playbook: Playbook,
+              rules: Sequence[type[Rule]] | None = None) -> tuple[Event, ...]:
+    """Replay a stored timeline through a fresh engine; each utterance arrives as it ends."""
+    engine = CoachingEngine(playbook, timeline.hop_s, timeline.has_customer, rules)
+    pending = sorted(timeline.utterances, key=lambda u: (u.end, u.start))
+    customer = timeline.customer_frames
+    k = 0
+    for i, agent in enumerate(timeline.agent_frames):
+        while k < len(pending) and pending[k].end <= agent.t:
+            engine.on_utterance(pending[k], agent.t)
+            k += 1
+        engine.on_hop(agent, customer[i] if customer is not None and i < len(customer)
+                      else None)
+    for u in pending[k:]:
+        engine.on_utterance(u, max(u.end, timeline.duration_s))
+    engine.finish(timeline.duration_s)
+    return engine.events

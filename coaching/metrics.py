@@ -1,0 +1,78 @@
+"""The numbers of a call: talk share, turns, silences, response gaps, speaking rate.
+
+Computed from speech turns, utterances and events; None where a figure needs the
+customer's channel and there is none.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from coaching.timeline import AGENT, CUSTOMER, CallTimeline, Event
+
+__all__ = ["call_metrics"]
+
+
+def _silences(timeline: CallTimeline) -> list[float]:
+    """Stretches where neither party is in a turn, between the first and last speech."""
+    spans = sorted((t.start, t.end) for t in timeline.turns)
+    gaps = []
+    if not spans:
+        return gaps
+    reach = spans[0][1]
+    for start, end in spans[1:]:
+        if start > reach:
+            gaps.append(start - reach)
+        reach = max(reach, end)
+    return gaps
+
+
+def _response_gaps(timeline: CallTimeline) -> list[float]:
+    """For each customer turn the agent answers, the silence before the answer."""
+    gaps = []
+    agent = timeline.turns_of(AGENT)
+    for turn in timeline.turns_of(CUSTOMER):
+        nxt = next((a for a in agent if a.start >= turn.end - 0.05), None)
+        if nxt is None:
+            continue
+        other = [c for c in timeline.turns_of(CUSTOMER) if turn.end < c.start < nxt.start]
+        if not other and nxt.start - turn.end < 30:
+            gaps.append(max(0.0, nxt.start - turn.end))
+    return gaps
+
+
+def call_metrics(timeline: CallTimeline, events: Sequence[Event]) -> dict[str, Any]:
+    kinds = [e.kind for e in events]
+    agent_s = sum(t.duration for t in timeline.turns_of(AGENT))
+    customer_s = sum(t.duration for t in timeline.turns_of(CUSTOMER))
+    agent_words = sum(len(u.words) or len(u.text.split())
+                      for u in timeline.utterances_of(AGENT))
+    agent_utt_s = sum(u.duration for u in timeline.utterances_of(AGENT))
+    has_c = timeline.has_customer
+    silences = _silences(timeline) if has_c else []
+    gaps = _response_gaps(timeline) if has_c else []
+    r = lambda v, d=2: None if v is None else round(v, d)  # noqa: E731
+    return {
+        "agent_talk_ratio": r(agent_s / (agent_s + customer_s))
+        if has_c and agent_s + customer_s > 0 else None,
+        "interruptions": kinds.count("interruption") if has_c else None,
+        "customer_interruptions": kinds.count("customer_interruption") if has_c else None,
+        "raised_voice_s": r(sum(e.end - e.start for e in events if e.kind == "raised_voice"),
+                            1),
+        "longest_customer_turn_s": r(max((t.duration for t in timeline.turns_of(CUSTOMER)),
+                                         default=0.0), 1) if has_c else None,
+        "dead_air_s": r(sum(e.end - e.start for e in events if e.kind == "dead_air"), 1)
+        if has_c else None,
+        "longest_silence_s": r(max(silences, default=0.0), 1) if has_c else None,
+        "mean_response_gap_s": r(sum(gaps) / len(gaps)) if gaps else None,
+        "max_response_gap_s": r(max(gaps)) if gaps else None,
+        "agent_wpm": r(agent_words / agent_utt_s * 60, 0) if agent_utt_s >= 5 else None,
+        "agent_words": agent_words,
+        "customer_words": sum(len(u.words) or len(u.text.split())
+                              for u in timeline.utterances_of(CUSTOMER)),
+        "agent_speech_s": r(agent_s, 1),
+        "customer_speech_s": r(customer_s, 1) if has_c else None,
+        "events": len(events),
+        "prompts_shown": sum(1 for e in events if e.prompted and e.prompt),
+    }

@@ -1,0 +1,110 @@
+"""Raised voice, measured against the speaker's own running baseline.
+
+Never an absolute level: headsets, gains and voices differ by 20 dB, so a fixed threshold
+would nag the loud-mic agent and miss the quiet one. Each speaker's baseline is the
+median loudness of their voiced speech over the last `baseline_window_s` of it; the
+voice is raised when their last `raised_voice_min_s` of speech sits `raised_voice_db`
+over it. Pitch rise is reported as supporting evidence.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+
+import numpy as np
+
+from coaching.rule import Hop, Rule
+from coaching.timeline import AGENT, CUSTOMER, Event, Speaker
+
+__all__ = ["RaisedVoiceRule", "CustomerRaisedVoiceRule"]
+
+_RECOMPUTE_EVERY = 16  # hops (0.25 s): the baseline moves slowly, no need to re-sort often
+_RELEASE_DB = 2.0  # hysteresis: an open event ends once the voice is this much lower
+
+
+class _RaisedVoice(Rule):
+    speaker: Speaker = AGENT
+    kind = "raised_voice"
+
+    def __init__(self, playbook, hop_s: float) -> None:
+        super().__init__(playbook, hop_s)
+        base_len = max(1, round(self.th.baseline_window_s / hop_s))
+        self._base_db: deque[float] = deque(maxlen=base_len)
+        self._base_pitch: deque[float] = deque(maxlen=base_len)
+        self._recent: deque[tuple[float, float, float]] = deque(
+            maxlen=max(1, round(self.th.raised_voice_min_s / hop_s)))
+        self._speech_hops = 0
+        self._since_recompute = _RECOMPUTE_EVERY
+        self._baseline: float | None = None
+        self._pitch_baseline: float | None = None
+        self._event: Event | None = None
+        self._peak_excess = 0.0
+
+    def _frame(self, hop: Hop):
+        return hop.agent if self.speaker == AGENT else hop.customer
+
+    def _recompute(self) -> None:
+        self._since_recompute = 0
+        if self._speech_hops * self.hop_s >= self.th.baseline_min_speech_s:
+            self._baseline = float(np.median(self._base_db))
+            pitches = [p for p in self._base_pitch if not math.isnan(p)]
+            self._pitch_baseline = float(np.median(pitches)) if len(pitches) > 20 else None
+
+    def on_hop(self, hop: Hop) -> list[Event]:
+        f = self._frame(hop)
+        if f is None or not f.voice:
+            return []
+        self._recent.append((hop.t, f.dbfs, f.pitch_hz))
+        if self._event is None:
+            self._base_db.append(f.dbfs)
+            self._base_pitch.append(f.pitch_hz)
+            self._speech_hops += 1
+        self._since_recompute += 1
+        if self._since_recompute >= _RECOMPUTE_EVERY:
+            self._recompute()
+        if self._baseline is None or len(self._recent) < self._recent.maxlen:
+            return []
+        level = float(np.median([r[1] for r in self._recent]))
+        excess = level - self._baseline
+        if self._event is None:
+            if excess >= self.th.raised_voice_db:
+                self._peak_excess = excess
+                self._event = self._make(self._recent[0][0], hop.t + self.hop_s, excess)
+                return [self._event]
+            return []
+        if excess >= self.th.raised_voice_db - _RELEASE_DB:
+            self._peak_excess = max(self._peak_excess, excess)
+            self._event = self._make(self._event.start, hop.t + self.hop_s, excess)
+            return [self._event]
+        self._event = None
+        return []
+
+    def _make(self, start: float, end: float, excess: float) -> Event:
+        who = "your" if self.speaker == AGENT else "their"
+        reason = (f"+{self._peak_excess:.1f} dB over {who} usual level for "
+                  f"{end - start:.1f} s of speech")
+        measures = {"excess_db": round(self._peak_excess, 1), "baseline_dbfs":
+                    round(self._baseline, 1), "duration_s": round(end - start, 2)}
+        pitches = [r[2] for r in self._recent if not math.isnan(r[2])]
+        if self._pitch_baseline is not None and len(pitches) > 10:
+            rise = float(np.median(pitches)) - self._pitch_baseline
+            measures["pitch_rise_hz"] = round(rise, 1)
+            if rise > 5:
+                reason += f"; pitch +{rise:.0f} Hz"
+        detected = self._event.detected_at if self._event is not None else end
+        return self.event(self.kind, self.speaker, start, end, reason, detected,
+                          measures=measures)
+
+
+class RaisedVoiceRule(_RaisedVoice):
+    kinds = ("raised_voice",)
+    speaker = AGENT
+    kind = "raised_voice"
+
+
+class CustomerRaisedVoiceRule(_RaisedVoice):
+    kinds = ("customer_raised_voice",)
+    speaker = CUSTOMER
+    kind = "customer_raised_voice"
+    needs_customer = True
