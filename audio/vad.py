@@ -47,7 +47,7 @@ class SileroVad:
 
     name = "silero"
 
-    def __init__(self, gate_db: float = 9.0) -> None:
+    def __init__(self, gate_db: float = 5.0) -> None:
         try:
             import faster_whisper
             import onnxruntime

@@ -48,7 +48,9 @@ class _OverlapRule(Rule):
         if me.voice:
             self._voice_end = t + self.hop_s
         if self._onset is not None:
-            if me.in_turn:
+            # Still talking: in a turn, or in a gap too short to end one that is not yet
+            # confirmed (a turn opens only after a little speech).
+            if me.in_turn or t - self._voice_end < _QUIET_BEFORE_ONSET_S:
                 self._overlap_s += self.hop_s if (me.voice and them.voice) else 0.0
                 talked = self._voice_end - self._onset  # voiced extent, not the hang-over
                 if self._event is None and talked > max(self.th.interruption_min_talk_s,

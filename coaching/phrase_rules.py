@@ -21,7 +21,8 @@ __all__ = ["PHRASE_RULES", "locate", "ForbiddenPhraseRule", "FastSpeechRule",
            "AnythingElseRule"]
 
 _FORBIDDEN = (("calm_down", "calm down"), ("blame", "blame"), ("deflection", "deflection"))
-_RECENT_S = 30.0  # the agent did the thing this recently: no prompt needed
+_RECENT_S = 30.0
+_PAUSE_IN_TALK_S = 1.0  # the agent did the thing this recently: no prompt needed
 
 
 def locate(utterance: Utterance, matched: str) -> tuple[float, float]:
@@ -85,7 +86,15 @@ class FastSpeechRule(_PhraseRule):
         self._recent.append((u.start, u.end, len(u.words)))
         while self._recent and self._recent[0][1] < u.end - self.th.fast_speech_window_s:
             self._recent.popleft()
-        speech = sum(e - s for s, e, _ in self._recent)
+        # Talk time: utterance spans plus the short pauses between them (a pause under
+        # `_PAUSE_IN_TALK_S` is part of talking, not a stop), as a listener hears a pace.
+        speech = 0.0
+        prev_end: float | None = None
+        for s, e, _ in self._recent:
+            if prev_end is not None and 0 < s - prev_end < _PAUSE_IN_TALK_S:
+                speech += s - prev_end
+            speech += e - s
+            prev_end = e
         words = sum(n for _, _, n in self._recent)
         if speech < self.th.fast_speech_min_speech_s:
             return []

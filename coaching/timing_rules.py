@@ -23,28 +23,31 @@ class DeadAirRule(Rule):
     def __init__(self, playbook, hop_s: float) -> None:
         super().__init__(playbook, hop_s)
         self._voice_end: float | None = None
+        self._silence_start = 0.0
         self._event: Event | None = None
 
     def on_hop(self, hop: Hop) -> list[Event]:
         a, c = hop.agent, hop.customer
         t = hop.t
         if a.voice or c.voice:
+            if self._event is not None:  # someone speaks: the silence ends here
+                event, self._event = self._make(t), None
+                self._voice_end = t + self.hop_s
+                return [event]
             self._voice_end = t + self.hop_s
         if a.in_turn or c.in_turn:
-            if self._event is not None:
-                event, self._event = self._make(self._voice_end - self.hop_s), None
-                return [event]
             return []
         if self._voice_end is None:
             return []
         silent = t + self.hop_s - self._voice_end
         if self._event is None and silent > self.th.dead_air_s:
+            self._silence_start = self._voice_end
             self._event = self._make(t + self.hop_s)
             return [self._event]
         return []
 
     def _make(self, end: float) -> Event:
-        start = self._voice_end
+        start = self._silence_start
         detected = self._event.detected_at if self._event else end
         return self.event("dead_air", AGENT, start, end,
                           f"{end - start:.1f} s of silence on the line", detected,

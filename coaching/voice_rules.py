@@ -21,6 +21,8 @@ __all__ = ["RaisedVoiceRule", "CustomerRaisedVoiceRule"]
 
 _RECOMPUTE_EVERY = 16  # hops (0.25 s): the baseline moves slowly, no need to re-sort often
 _RELEASE_DB = 2.0  # hysteresis: an open event ends once the voice is this much lower
+_PAUSE_ENDS_S = 1.0  # a pause this long closes a raised stretch
+_BOUNDARY_S = 0.25  # a gap between voiced hops this long separates two utterances
 
 
 class _RaisedVoice(Rule):
@@ -40,6 +42,8 @@ class _RaisedVoice(Rule):
         self._pitch_baseline: float | None = None
         self._event: Event | None = None
         self._peak_excess = 0.0
+        self._raised_end = 0.0  # end of the last hop loud enough to belong to the event
+        self._raised_s = 0.0  # seconds of speech at the raised level
 
     def _frame(self, hop: Hop):
         return hop.agent if self.speaker == AGENT else hop.customer
@@ -53,7 +57,11 @@ class _RaisedVoice(Rule):
 
     def on_hop(self, hop: Hop) -> list[Event]:
         f = self._frame(hop)
-        if f is None or not f.voice:
+        if f is None:
+            return []
+        if not f.voice:
+            if self._event is not None and hop.t - self._raised_end > _PAUSE_ENDS_S:
+                self._close()  # a pause ends the raised stretch where it was
             return []
         self._recent.append((hop.t, f.dbfs, f.pitch_hz))
         if self._event is None:
@@ -67,32 +75,59 @@ class _RaisedVoice(Rule):
             return []
         level = float(np.median([r[1] for r in self._recent]))
         excess = level - self._baseline
+        loud_hop = f.dbfs - self._baseline >= self.th.raised_voice_db
         if self._event is None:
-            if excess >= self.th.raised_voice_db:
-                self._peak_excess = excess
-                self._event = self._make(self._recent[0][0], hop.t + self.hop_s, excess)
-                return [self._event]
-            return []
+            if excess < self.th.raised_voice_db:
+                return []
+            levels = [r[1] for r in self._recent]
+            first = self._raised_start(levels)
+            self._peak_excess = excess
+            self._raised_s = (len(levels) - first) * self.hop_s
+            self._raised_end = hop.t + self.hop_s
+            self._event = self._make(self._recent[first][0], hop.t)
+            return [self._event]
         if excess >= self.th.raised_voice_db - _RELEASE_DB:
             self._peak_excess = max(self._peak_excess, excess)
-            self._event = self._make(self._event.start, hop.t + self.hop_s, excess)
+            if loud_hop:
+                self._raised_end = hop.t + self.hop_s
+                self._raised_s += self.hop_s
+            self._event = self._make(self._event.start, hop.t)
             return [self._event]
-        self._event = None
+        self._close()
         return []
 
-    def _make(self, start: float, end: float, excess: float) -> Event:
+    def _close(self) -> None:
+        """End the open event; a new one needs a fresh stretch of raised speech."""
+        self._event = None
+        self._recent.clear()
+
+    def _raised_start(self, levels: list[float]) -> int:
+        """Where in the window the raised stretch starts: after the last pause that has
+        normal speech before it (the window also holds the end of the calmer utterance
+        before), else the window's start."""
+        limit = self._baseline + self.th.raised_voice_db
+        start = 0
+        for i in range(1, len(levels)):
+            if (self._recent[i][0] - self._recent[i - 1][0] > _BOUNDARY_S
+                    and np.median(levels[:i]) < limit - _RELEASE_DB
+                    and np.median(levels[i:]) >= limit):
+                start = i
+        return start
+
+    def _make(self, start: float, now: float) -> Event:
         who = "your" if self.speaker == AGENT else "their"
+        end = self._raised_end
         reason = (f"+{self._peak_excess:.1f} dB over {who} usual level for "
-                  f"{end - start:.1f} s of speech")
+                  f"{self._raised_s:.1f} s of speech")
         measures = {"excess_db": round(self._peak_excess, 1), "baseline_dbfs":
-                    round(self._baseline, 1), "duration_s": round(end - start, 2)}
+                    round(self._baseline, 1), "raised_speech_s": round(self._raised_s, 2)}
         pitches = [r[2] for r in self._recent if not math.isnan(r[2])]
         if self._pitch_baseline is not None and len(pitches) > 10:
             rise = float(np.median(pitches)) - self._pitch_baseline
             measures["pitch_rise_hz"] = round(rise, 1)
             if rise > 5:
                 reason += f"; pitch +{rise:.0f} Hz"
-        detected = self._event.detected_at if self._event is not None else end
+        detected = self._event.detected_at if self._event is not None else now + self.hop_s
         return self.event(self.kind, self.speaker, start, end, reason, detected,
                           measures=measures)
 
