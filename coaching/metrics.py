@@ -28,6 +28,23 @@ def _silences(timeline: CallTimeline) -> list[float]:
     return gaps
 
 
+def _floor_turns(timeline: CallTimeline, speaker: str, pause_s: float = 1.5,
+                 takeover_s: float = 1.0) -> list[float]:
+    """Conversational turns: one speaker's VAD turns merged across pauses shorter than
+    `pause_s`, unless the other party took the floor (spoke `takeover_s` or longer) in
+    between; a backchannel does not end a turn."""
+    mine = sorted(timeline.turns_of(speaker), key=lambda t: t.start)
+    theirs = [t for t in timeline.turns if t.speaker != speaker and t.duration >= takeover_s]
+    spans: list[list[float]] = []
+    for t in mine:
+        if spans and t.start - spans[-1][1] < pause_s and not any(
+                spans[-1][1] <= o.start < t.start for o in theirs):
+            spans[-1][1] = t.end
+        else:
+            spans.append([t.start, t.end])
+    return [e - s for s, e in spans]
+
+
 def _response_gaps(timeline: CallTimeline) -> list[float]:
     """For each customer turn the agent answers, the silence before the answer."""
     gaps = []
@@ -60,8 +77,8 @@ def call_metrics(timeline: CallTimeline, events: Sequence[Event]) -> dict[str, A
         "customer_interruptions": kinds.count("customer_interruption") if has_c else None,
         "raised_voice_s": r(sum(e.end - e.start for e in events if e.kind == "raised_voice"),
                             1),
-        "longest_customer_turn_s": r(max((t.duration for t in timeline.turns_of(CUSTOMER)),
-                                         default=0.0), 1) if has_c else None,
+        "longest_customer_turn_s": r(max(_floor_turns(timeline, CUSTOMER), default=0.0), 1)
+        if has_c else None,
         "dead_air_s": r(sum(e.end - e.start for e in events if e.kind == "dead_air"), 1)
         if has_c else None,
         "longest_silence_s": r(max(silences, default=0.0), 1) if has_c else None,
