@@ -21,6 +21,7 @@ __all__ = ["RaisedVoiceRule", "CustomerRaisedVoiceRule"]
 
 _RECOMPUTE_EVERY = 16  # hops (0.25 s): the baseline moves slowly, no need to re-sort often
 _RELEASE_DB = 2.0  # hysteresis: an open event ends once the voice is this much lower
+_SUSTAIN_DIP_DB = 3.0  # how far under the raised level a quiet quarter of the window may dip
 _PAUSE_ENDS_S = 1.0  # a pause this long closes a raised stretch
 _BOUNDARY_S = 0.25  # a gap between voiced hops this long separates two utterances
 
@@ -73,11 +74,15 @@ class _RaisedVoice(Rule):
             self._recompute()
         if self._baseline is None or len(self._recent) < self._recent.maxlen:
             return []
-        level = float(np.median([r[1] for r in self._recent]))
-        excess = level - self._baseline
+        window = np.array([r[1] for r in self._recent])
+        excess = float(np.median(window)) - self._baseline
+        # Raised for the whole window, not just half of it: its quieter quarter (syllable
+        # dips included) must sit near the raised level too.
+        sustained = np.percentile(window, 25) - self._baseline >= (
+            self.th.raised_voice_db - _SUSTAIN_DIP_DB)
         loud_hop = f.dbfs - self._baseline >= self.th.raised_voice_db
         if self._event is None:
-            if excess < self.th.raised_voice_db:
+            if excess < self.th.raised_voice_db or not sustained:
                 return []
             levels = [r[1] for r in self._recent]
             first = self._raised_start(levels)
