@@ -32,13 +32,20 @@ def _window_db(windows: np.ndarray) -> np.ndarray:
 
 @dataclass
 class _Floor:
-    """A noise-floor tracker: falls at once to quieter windows, rises slowly (3 dB/s)."""
+    """A noise-floor tracker: falls at once to quieter windows, rises slowly (3 dB/s).
 
-    level: float = -60.0
+    `level` None starts the floor at the first window's level (the energy VAD: steady
+    noise from the first second is floor, not speech).
+    """
+
+    level: float | None = -60.0
     rise_db_per_window: float = 3.0 * WINDOW / 16000
 
     def update(self, db: float) -> float:
-        self.level = db if db < self.level else self.level + self.rise_db_per_window
+        if self.level is None or db < self.level:
+            self.level = db
+        else:
+            self.level += self.rise_db_per_window
         return self.level
 
 
@@ -97,6 +104,7 @@ class SileroVad:
         i = 0
         while i < n:
             if not active[i]:
+                self._awake = False  # the next stretch starts from a cold state
                 i += 1
                 continue
             j = i
@@ -106,10 +114,8 @@ class SileroVad:
                 past = np.concatenate([self._history, inputs[max(0, i - _WARMUP_WINDOWS):i]])
                 self._run(past[-_WARMUP_WINDOWS:])
             probs[i:j] = self._run(inputs[i:j])
-            self._awake = j == n
+            self._awake = True
             i = j
-        if not active[-1]:
-            self._awake = False
         self._history = np.concatenate([self._history, inputs])[-_WARMUP_WINDOWS:]
         return probs
 
@@ -124,7 +130,7 @@ class EnergyVad:
     name = "energy"
 
     def __init__(self, on_db: float = 10.0, span_db: float = 8.0) -> None:
-        self._floor = _Floor()
+        self._floor = _Floor(level=None)
         self.on_db = on_db
         self.span_db = span_db
 
