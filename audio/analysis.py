@@ -20,7 +20,7 @@ from audio.channel import ChannelConfig, analyze_channel
 from audio.frames import HOP_S
 from audio.recording import SAMPLE_RATE, Recording, load_recording
 from audio.transcribe import Transcriber, TranscriberConfig
-from coaching.engine import run_rules
+from coaching.engine import run_rules, skipped_kinds
 from coaching.playbook import Playbook, load_playbook
 from coaching.scorecard import Scorecard, build_scorecard
 from coaching.timeline import AGENT, CUSTOMER, CallTimeline, Event, Frame, SpeechTurn, Utterance
@@ -168,9 +168,7 @@ def rescore(rec: Recording, model_name: str, timeline: CallTimeline, playbook: P
     """
     events = run_rules(timeline, playbook)
     scorecard = build_scorecard(timeline, events, playbook)
-    from coaching.engine import CoachingEngine
-
-    skipped = CoachingEngine(playbook, timeline.hop_s, timeline.has_customer).skipped_kinds
+    skipped = skipped_kinds(timeline.has_customer)
     return CallAnalysis(recording=rec, model_name=model_name, playbook=playbook,
                         timeline=timeline, events=tuple(events), scorecard=scorecard,
                         skipped_kinds=tuple(skipped), timings=dict(timings or {}))

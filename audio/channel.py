@@ -18,6 +18,7 @@ from coaching.timeline import Frame, Speaker, SpeechTurn
 __all__ = ["ChannelConfig", "ChannelUpdate", "ChannelAnalyzer", "analyze_channel"]
 
 _HOPS_PER_WINDOW = WINDOW // HOP
+_MAX_BLOCK = 20 * 16000  # samples analysed at once
 
 
 @dataclass(frozen=True)
@@ -51,7 +52,19 @@ class ChannelAnalyzer:
         return self.vad.name
 
     def push(self, samples: np.ndarray) -> ChannelUpdate:
-        x = np.concatenate([self._pending, np.asarray(samples, dtype=np.float32)])
+        """Frames for every hop `samples` completes (a long recording goes in pieces, so
+        memory stays bounded; the result does not depend on how it is cut)."""
+        samples = np.asarray(samples, dtype=np.float32)
+        if len(samples) > _MAX_BLOCK:
+            parts = [self._push(samples[i:i + _MAX_BLOCK])
+                     for i in range(0, len(samples), _MAX_BLOCK)]
+            return ChannelUpdate([f for p in parts for f in p.frames],
+                                 [t for p in parts for t in p.closed_turns],
+                                 parts[-1].open_turn_start)
+        return self._push(samples)
+
+    def _push(self, samples: np.ndarray) -> ChannelUpdate:
+        x = np.concatenate([self._pending, samples])
         n_win = len(x) // WINDOW
         body, self._pending = x[: n_win * WINDOW], x[n_win * WINDOW:]
         if n_win == 0:
@@ -74,7 +87,7 @@ class ChannelAnalyzer:
         update = ChannelUpdate([], [], None)
         if len(self._pending):
             pad = np.zeros(WINDOW - len(self._pending), dtype=np.float32)
-            update = self.push(pad)
+            update = self._push(pad)
         return ChannelUpdate(update.frames, update.closed_turns + self._turns.flush(), None)
 
 

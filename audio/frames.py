@@ -45,13 +45,15 @@ class FeatureBlock:
         return self.first_hop * HOP_S
 
 
-def yin_pitch(frames: np.ndarray, chunk: int = 2048, **kwargs: float) -> np.ndarray:
-    """YIN f0 (Hz) per row of `frames`, NaN where no period is clear; rows in cache-sized
-    chunks."""
-    if len(frames) <= chunk:
-        return _yin(frames, **kwargs)
-    return np.concatenate([_yin(frames[i:i + chunk], **kwargs)
-                           for i in range(0, len(frames), chunk)])
+def yin_pitch(frames: np.ndarray, rows: np.ndarray | None = None, chunk: int = 1024,
+              **kwargs: float) -> np.ndarray:
+    """YIN f0 (Hz) per row of `frames` (only `rows`, if given), NaN where no period is
+    clear; in cache-sized chunks so a long recording never copies all its windows."""
+    rows = np.arange(len(frames)) if rows is None else rows
+    if len(rows) == 0:
+        return np.zeros(0)
+    return np.concatenate([_yin(frames[rows[i:i + chunk]], **kwargs)
+                           for i in range(0, len(rows), chunk)])
 
 
 def _yin(frames: np.ndarray, sr: int = _PITCH_SR, fmin: float = _FMIN,
@@ -131,5 +133,5 @@ class LoudnessPitch:
         loud = np.flatnonzero(wanted)
         if len(loud):
             windows = frame_view(low, frame_length=_PITCH_WIN, hop_length=_PITCH_HOP, axis=0)
-            pitch[loud] = yin_pitch(windows[loud])
+            pitch[loud] = yin_pitch(windows, rows=loud)
         return FeatureBlock(first, dbfs, pitch)

@@ -68,6 +68,7 @@ class SileroVad:
         opts.inter_op_num_threads = 1
         opts.intra_op_num_threads = 1
         opts.log_severity_level = 4
+        opts.enable_cpu_mem_arena = False  # the arena keeps the largest batch's memory
         self._session = onnxruntime.InferenceSession(
             path, providers=["CPUExecutionProvider"], sess_options=opts)
         self._h = np.zeros((1, 1, 128), dtype=np.float32)

@@ -14,6 +14,7 @@ from collections import deque
 
 import numpy as np
 
+from coaching.rolling import RollingMedian
 from coaching.rule import Hop, Rule
 from coaching.timeline import AGENT, CUSTOMER, Event, Speaker
 
@@ -33,8 +34,8 @@ class _RaisedVoice(Rule):
     def __init__(self, playbook, hop_s: float) -> None:
         super().__init__(playbook, hop_s)
         base_len = max(1, round(self.th.baseline_window_s / hop_s))
-        self._base_db: deque[float] = deque(maxlen=base_len)
-        self._base_pitch: deque[float] = deque(maxlen=base_len)
+        self._base_db = RollingMedian(base_len, -100.0, 0.0, 0.25)
+        self._base_pitch = RollingMedian(base_len, 40.0, 600.0, 1.0)
         self._recent: deque[tuple[float, float, float]] = deque(
             maxlen=max(1, round(self.th.raised_voice_min_s / hop_s)))
         self._speech_hops = 0
@@ -52,9 +53,9 @@ class _RaisedVoice(Rule):
     def _recompute(self) -> None:
         self._since_recompute = 0
         if self._speech_hops * self.hop_s >= self.th.baseline_min_speech_s:
-            self._baseline = float(np.median(self._base_db))
-            pitches = [p for p in self._base_pitch if not math.isnan(p)]
-            self._pitch_baseline = float(np.median(pitches)) if len(pitches) > 20 else None
+            self._baseline = self._base_db.median()
+            self._pitch_baseline = (self._base_pitch.median() if self._base_pitch.count > 20
+                                    else None)
 
     def on_hop(self, hop: Hop) -> list[Event]:
         f = self._frame(hop)
@@ -66,19 +67,19 @@ class _RaisedVoice(Rule):
             return []
         self._recent.append((hop.t, f.dbfs, f.pitch_hz))
         if self._event is None:
-            self._base_db.append(f.dbfs)
-            self._base_pitch.append(f.pitch_hz)
+            self._base_db.push(f.dbfs)
+            self._base_pitch.push(f.pitch_hz)
             self._speech_hops += 1
         self._since_recompute += 1
         if self._since_recompute >= _RECOMPUTE_EVERY:
             self._recompute()
         if self._baseline is None or len(self._recent) < self._recent.maxlen:
             return []
-        window = np.array([r[1] for r in self._recent])
-        excess = float(np.median(window)) - self._baseline
+        window = sorted(r[1] for r in self._recent)  # ~94 values: sorted() beats numpy here
+        excess = window[len(window) // 2] - self._baseline
         # Raised for the whole window, not just half of it: its quieter quarter (syllable
         # dips included) must sit near the raised level too.
-        sustained = np.percentile(window, 25) - self._baseline >= (
+        sustained = window[len(window) // 4] - self._baseline >= (
             self.th.raised_voice_db - _SUSTAIN_DIP_DB)
         loud_hop = f.dbfs - self._baseline >= self.th.raised_voice_db
         if self._event is None:
