@@ -73,13 +73,12 @@ class ChannelAnalyzer:
         step = self._turns.push(probs)
         feats = self._features.push(body, pitch_mask=step.voice)
         t0 = feats.first_hop
-        frames = [
-            Frame(t=round((t0 + i) * HOP_S, 3), dbfs=float(feats.dbfs[i]),
-                  pitch_hz=float(feats.pitch_hz[i]) if step.voice[i] else float("nan"),
-                  speech_prob=float(probs[i]), voice=bool(step.voice[i]),
-                  in_turn=bool(step.in_turn[i]))
-            for i in range(len(probs))
-        ]
+        nan = float("nan")
+        pitch = np.where(step.voice, feats.pitch_hz, nan).tolist()
+        frames = [Frame(round((t0 + i) * HOP_S, 3), db, hz, p, v, it)
+                  for i, (db, hz, p, v, it) in enumerate(zip(
+                      feats.dbfs.tolist(), pitch, probs.tolist(), step.voice.tolist(),
+                      step.in_turn.tolist(), strict=True))]
         return ChannelUpdate(frames, step.closed, self._turns.open_turn_start)
 
     def flush(self) -> ChannelUpdate:
