@@ -22,6 +22,7 @@ __all__ = ["RaisedVoiceRule", "CustomerRaisedVoiceRule"]
 
 _RECOMPUTE_EVERY = 16  # hops (0.25 s): the baseline moves slowly, no need to re-sort often
 _RELEASE_DB = 2.0  # hysteresis: an open event ends once the voice is this much lower
+_CHECK_EVERY = 4  # voiced hops (64 ms) between looks at the window: latency stays tiny
 _SUSTAIN_DIP_DB = 3.0  # how far under the raised level a quiet quarter of the window may dip
 _PAUSE_ENDS_S = 1.0  # a pause this long closes a raised stretch
 _BOUNDARY_S = 0.25  # a gap between voiced hops this long separates two utterances
@@ -46,6 +47,7 @@ class _RaisedVoice(Rule):
         self._peak_excess = 0.0
         self._raised_end = 0.0  # end of the last hop loud enough to belong to the event
         self._raised_s = 0.0  # seconds of speech at the raised level
+        self._since_check = 0
 
     def _frame(self, hop: Hop):
         return hop.agent if self.speaker == AGENT else hop.customer
@@ -75,13 +77,16 @@ class _RaisedVoice(Rule):
             self._recompute()
         if self._baseline is None or len(self._recent) < self._recent.maxlen:
             return []
+        self._since_check += 1
+        if self._since_check < _CHECK_EVERY:
+            return []
+        self._since_check = 0
         window = sorted(r[1] for r in self._recent)  # ~94 values: sorted() beats numpy here
         excess = window[len(window) // 2] - self._baseline
         # Raised for the whole window, not just half of it: its quieter quarter (syllable
         # dips included) must sit near the raised level too.
         sustained = window[len(window) // 4] - self._baseline >= (
             self.th.raised_voice_db - _SUSTAIN_DIP_DB)
-        loud_hop = f.dbfs - self._baseline >= self.th.raised_voice_db
         if self._event is None:
             if excess < self.th.raised_voice_db or not sustained:
                 return []
@@ -94,9 +99,12 @@ class _RaisedVoice(Rule):
             return [self._event]
         if excess >= self.th.raised_voice_db - _RELEASE_DB:
             self._peak_excess = max(self._peak_excess, excess)
-            if loud_hop:
-                self._raised_end = hop.t + self.hop_s
-                self._raised_s += self.hop_s
+            # The hops since the last look: count the loud ones, extend to the last of them.
+            limit = self._baseline + self.th.raised_voice_db
+            loud = [r[0] for r in list(self._recent)[-_CHECK_EVERY:] if r[1] >= limit]
+            if loud:
+                self._raised_end = loud[-1] + self.hop_s
+                self._raised_s += len(loud) * self.hop_s
             self._event = self._make(self._event.start, hop.t)
             return [self._event]
         self._close()
