@@ -13,6 +13,7 @@ from coaching.timeline import AGENT, CUSTOMER, Event, Frame, Speaker
 __all__ = ["InterruptionRule", "CustomerInterruptionRule"]
 
 _QUIET_BEFORE_ONSET_S = 0.3  # the interrupter was silent this long before starting
+_MIN_OVERLAP_S = 0.2  # both voices at once this long: answering in their pause is not it
 
 
 class _OverlapRule(Rule):
@@ -40,7 +41,9 @@ class _OverlapRule(Rule):
             self._other_turn_since = None
         elif self._other_turn_since is None:
             self._other_turn_since = t
-        if (self._onset is None and me.voice and them.voice
+        # Starting inside their turn (while they speak, or in a pause between their
+        # sentences) is a candidate; it counts only if they are talked over (see below).
+        if (self._onset is None and me.voice and them.in_turn
                 and t - self._voice_end >= _QUIET_BEFORE_ONSET_S
                 and self._other_turn_since is not None
                 and t - self._other_turn_since >= self.th.interruption_customer_lead_s):
@@ -53,8 +56,9 @@ class _OverlapRule(Rule):
             if me.in_turn or t - self._voice_end < _QUIET_BEFORE_ONSET_S:
                 self._overlap_s += self.hop_s if (me.voice and them.voice) else 0.0
                 talked = self._voice_end - self._onset  # voiced extent, not the hang-over
-                if self._event is None and talked > max(self.th.interruption_min_talk_s,
-                                                        self.th.backchannel_max_s):
+                if (self._event is None and self._overlap_s >= _MIN_OVERLAP_S
+                        and talked > max(self.th.interruption_min_talk_s,
+                                         self.th.backchannel_max_s)):
                     self._event = self._make(talked, t + self.hop_s)
                     out.append(self._event)
             else:

@@ -103,7 +103,9 @@ def test_angry_call_raised_voice_in_the_shouted_line(run, phone: bool) -> None:
     event = raised[0]
     assert shout.start - 0.3 <= event.start <= shout.start + 2.0
     assert event.end <= shout.end + 0.5
-    assert event.detected_at <= shout.start + 2.5
+    # Confirmed once most of 1.5 s of speech is raised; line noise deepens the dips
+    # between syllables, so the telephone call takes longer to be sure.
+    assert event.detected_at <= shout.start + (3.5 if phone else 2.5)
     assert event.measures["excess_db"] >= 6.0
     assert "dB over your usual level" in event.reason
     assert not kinds(a, "customer_raised_voice")
