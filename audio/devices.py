@@ -125,7 +125,8 @@ def list_input_devices() -> list[InputDevice]:
     if has_pulse:
         for name, desc, channels, rate in pulse_sources():
             monitor = name.endswith(".monitor")
-            label = f"{desc}{' (what it plays)' if monitor and 'monitor' not in desc.lower() else ''}"
+            plays = monitor and "monitor" not in desc.lower()
+            label = f"{desc} (what it plays)" if plays else desc
             devices.append(InputDevice(id=f"pulse:{name}", label=label, channels=channels,
                                        sample_rate=float(rate), is_monitor=monitor,
                                        pulse_source=name, portaudio_name="pulse"))

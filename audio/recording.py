@@ -13,10 +13,18 @@ import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import librosa
 import numpy as np
 import soundfile as sf
+
+try:  # librosa's own "soxr_hq" resampler, called directly: librosa.resample costs 1-3 s of
+    import soxr  # lazy imports in every new process, more than the whole load budget.
+except ImportError:  # pragma: no cover - soxr comes with librosa; scipy is the safety net
+    soxr = None
+
+if TYPE_CHECKING:
+    from av.audio.frame import AudioFrame
 
 __all__ = ["SAMPLE_RATE", "Recording", "RecordingError", "load_recording", "probe_duration"]
 
@@ -27,9 +35,13 @@ AGENT_CHANNELS = ("left", "right")
 # not two parties; two real parties correlate far below this even with some echo.
 _SAME_CHANNEL_CORRELATION = 0.97
 # The correlation is estimated on at most this many samples: enough to be stable, cheap.
-_CORRELATION_SAMPLES = 1_000_000
+_CORRELATION_SAMPLES = 250_000
 # Blocks read from libsndfile: a decoder error mid-file then loses at most one block.
 _BLOCK_FRAMES = 1 << 16
+_MAX_PREALLOC_S = 6 * 3600  # a header promising more than this is not trusted up front
+# libsndfile converts these to float slowly (10x the read itself); numpy does it for free.
+_INT16_SUBTYPES = frozenset({"PCM_16", "PCM_S8", "PCM_U8", "ULAW", "ALAW"})
+_INT32_SUBTYPES = frozenset({"PCM_24", "PCM_32"})
 # A shortfall below this is encoder padding or rounding, not a cut-off file.
 _TRUNCATION_FRACTION = 0.01
 _TRUNCATION_MIN_S = 0.1
@@ -69,7 +81,7 @@ class Recording:
 class _Decoded:
     """Raw decoder output before any channel or rate decision."""
 
-    data: np.ndarray  # (frames, channels) float32
+    data: np.ndarray  # (frames, channels): float32, or int16/int32 full scale
     rate: int
     promised_frames: int | None = None  # what the header says, when it says anything
     error: str | None = None  # why decoding stopped before the end, if it did
@@ -113,36 +125,43 @@ def _decode_soundfile(path: Path) -> _Decoded:
         f = sf.SoundFile(str(path))
     except (sf.LibsndfileError, RuntimeError, TypeError, ValueError) as exc:
         raise _NotReadable(str(exc)) from None
-    blocks: list[np.ndarray] = []
     error = None
     with f:
         promised = f.frames if f.frames > 0 else None
         rate, channels, major = f.samplerate, f.channels, f.format
+        dtype = ("int16" if f.subtype in _INT16_SUBTYPES else
+                 "int32" if f.subtype in _INT32_SUBTYPES else "float32")
+        # Read into one buffer sized from the header (np.empty only reserves address
+        # space); an estimate that was too small is doubled.
+        buf = np.empty((min(promised or 0, _MAX_PREALLOC_S * rate) + _BLOCK_FRAMES, channels),
+                       dtype)
+        n = 0
         while True:
+            if n + _BLOCK_FRAMES > len(buf):
+                buf = np.concatenate([buf[:n], np.empty((n + _BLOCK_FRAMES, channels), dtype)])
             try:
-                block = f.read(_BLOCK_FRAMES, dtype="float32", always_2d=True)
+                got = len(f.read(dtype=dtype, always_2d=True, out=buf[n:n + _BLOCK_FRAMES]))
             except (sf.LibsndfileError, RuntimeError) as exc:
                 error = str(exc)
                 break
-            if len(block) == 0:
+            if got == 0:
                 break
-            blocks.append(block)
+            n += got
     if major in ("WAV", "WAVEX"):
         promised = _wav_promised_frames(path) or promised
-    data = np.concatenate(blocks) if blocks else np.zeros((0, channels), np.float32)
-    return _Decoded(data, rate, promised, error)
+    return _Decoded(buf[:n], rate, promised, error)
 
 
-def _frame_to_float(frame: object, channels: int) -> np.ndarray:
+def _frame_to_float(frame: AudioFrame, channels: int) -> np.ndarray:
     """One PyAV frame as (samples, channels) float32 in [-1, 1]."""
-    arr = frame.to_ndarray()  # type: ignore[attr-defined]
+    arr = frame.to_ndarray()
     if arr.dtype == np.uint8:
         arr = (arr.astype(np.float32) - 128.0) / 128.0
     elif arr.dtype.kind == "i":
         arr = arr.astype(np.float32) / float(-np.iinfo(arr.dtype).min)
     else:
         arr = arr.astype(np.float32, copy=False)
-    if frame.format.is_planar:  # type: ignore[attr-defined]
+    if frame.format.is_planar:
         return arr.reshape(channels, -1).T
     return arr.reshape(-1, channels)
 
@@ -212,17 +231,17 @@ def _truncation_note(dec: _Decoded) -> str | None:
             return (f"file looks truncated: header promised {dec.promised_frames / dec.rate:.1f}"
                     f" s, read {read_s:.1f} s")
     if dec.error:
-        return (f"file looks damaged after {read_s:.1f} s ({dec.error}); "
+        return (f"file looks damaged after {read_s:.1f} s ({_one_line(dec.error)}); "
                 "analysed what could be decoded")
     return None
 
 
 def _same_audio(a: np.ndarray, b: np.ndarray) -> bool:
     """Whether two channels carry one signal (equal, scaled, inverted or re-encoded)."""
-    if np.array_equal(a, b):
-        return bool(np.any(a))  # two silent channels: nothing says they are one party
     step = max(1, len(a) // _CORRELATION_SAMPLES)
     a64, b64 = a[::step].astype(np.float64), b[::step].astype(np.float64)
+    if np.array_equal(a64, b64):
+        return bool(np.any(a64))  # two silent channels: nothing says they are one party
     a64 -= a64.mean()
     b64 -= b64.mean()
     ea, eb = float(a64 @ a64), float(b64 @ b64)
@@ -231,20 +250,35 @@ def _same_audio(a: np.ndarray, b: np.ndarray) -> bool:
     return abs(float(a64 @ b64)) / np.sqrt(ea * eb) > _SAME_CHANNEL_CORRELATION
 
 
-def _resample(tracks: list[np.ndarray], rate: int) -> list[np.ndarray]:
-    """Each track to 16 kHz float32; two tracks run in parallel (soxr releases the GIL)."""
+def _as_float(track: np.ndarray) -> np.ndarray:
+    """One channel as contiguous float32, integers scaled from full scale to [-1, 1]."""
+    if track.dtype.kind == "i":
+        return np.multiply(track, np.float32(1.0 / -np.iinfo(track.dtype).min),
+                           dtype=np.float32)  # one pass, no int-to-float temporary
+    return np.ascontiguousarray(track, dtype=np.float32)
+
+
+def _to_16k(track: np.ndarray, rate: int) -> np.ndarray:
+    """One channel converted to float and resampled to SAMPLE_RATE."""
+    x = _as_float(track)
     if rate == SAMPLE_RATE:
-        return [np.ascontiguousarray(t, dtype=np.float32) for t in tracks]
+        return x
+    if soxr is not None:
+        y = soxr.resample(x, rate, SAMPLE_RATE, quality="HQ")
+    else:  # pragma: no cover - see the import
+        from scipy.signal import resample_poly
 
-    def one(track: np.ndarray) -> np.ndarray:
-        y = librosa.resample(np.ascontiguousarray(track), orig_sr=rate, target_sr=SAMPLE_RATE,
-                             res_type="soxr_hq")
-        return np.ascontiguousarray(y, dtype=np.float32)
+        g = np.gcd(rate, SAMPLE_RATE)
+        y = resample_poly(x, SAMPLE_RATE // g, rate // g)
+    return np.ascontiguousarray(y, dtype=np.float32)
 
+
+def _resample(tracks: list[np.ndarray], rate: int) -> list[np.ndarray]:
+    """Each track to 16 kHz float32; two run in parallel (the resampler releases the GIL)."""
     if len(tracks) == 1:
-        return [one(tracks[0])]
+        return [_to_16k(tracks[0], rate)]
     with ThreadPoolExecutor(max_workers=len(tracks)) as pool:
-        return list(pool.map(one, tracks))
+        return list(pool.map(lambda t: _to_16k(t, rate), tracks))
 
 
 def _pick_parties(data: np.ndarray, agent_channel: str, notes: list[str]
@@ -355,7 +389,10 @@ def _load(p: Path, given: str, agent_channel: str) -> Recording:
     truncated = _truncation_note(dec)
     if truncated:
         notes.append(truncated)
-    data = np.nan_to_num(dec.data, copy=False, nan=0.0, posinf=0.0, neginf=0.0)
+    data = dec.data
+    # One cheap pass finds any NaN/inf; they go before the sides are compared or filtered.
+    if data.dtype.kind == "f" and not np.isfinite(data.sum(dtype=np.float64)):
+        data = np.nan_to_num(data, nan=0.0, posinf=0.0, neginf=0.0)
     agent, customer = _pick_parties(data, agent_channel, notes)
     tracks = _resample([agent] if customer is None else [agent, customer], dec.rate)
     return Recording(path=given, agent=tracks[0],

@@ -31,8 +31,8 @@ def build_call(path: Path, minutes: float) -> float:
     import numpy as np
     import soundfile as sf
 
-    from tests.callsynth import synth_call
     from tests.calls import SCENARIOS, with_backchannels
+    from tests.callsynth import synth_call
 
     parts = []
     with tempfile.TemporaryDirectory() as tmp:

@@ -20,6 +20,7 @@ from coaching.timeline import AGENT, CUSTOMER, CallTimeline, Event, Utterance
 __all__ = ["Evidence", "Check", "Scorecard", "build_scorecard", "CATEGORIES"]
 
 CATEGORIES = ("Listen", "Empathize", "Apologize", "Resolve", "Now")
+_STEP_TIME_WINDOW_S = 20.0
 
 
 @dataclass(frozen=True)
@@ -168,20 +169,27 @@ class _Judge:
                               "played the customer's points back to them",
                               "never summarized the customer's points back"))
         steps = self.said("next_steps", self.agent)
-        timed = self.said("time_estimate", self.agent)
+        # The "when" must go with the "what": a time said with or soon after a next step
+        # ("today" in "how can I help you today" is not an estimate).
+        timed = [e for e in self.said("time_estimate", self.agent)
+                 if any(0 <= e.t - s.t <= _STEP_TIME_WINDOW_S for s in steps)]
         ok = steps and timed
         detail = ("told them what happens next and when" if ok else
                   "said what happens next but not when" if steps else
                   "never told them what happens next")
+        evidence = steps[:2] + [e for e in timed[:2] if e not in steps[:2]] if ok else steps[:2]
         out.append(Check("next_steps", bool(ok), "Resolve", "Told them what happens next",
-                         detail, tuple((steps[:2] + timed[:1]) if ok else steps[:2]), True,
-                         1.5))
+                         detail, tuple(evidence[:3]), True, 1.5))
         out.append(self.check("offered_more_help", "Now", "Asked if there is anything else",
                               self.said("anything_else", self.agent),
                               "asked if there was anything else",
                               "never asked if there was anything else"))
+        # "Thank you for calling" in the opening lines is the greeting, not thanks.
+        opening = {u.start for u in self.agent[:2] if self.pb.find("greeting", u.text)}
         out.append(self.check("thanked", "Now", "Thanked the customer",
-                              self.said("thanks", self.agent), "thanked the customer",
+                              [e for e in self.said("thanks", self.agent)
+                               if e.t not in opening],
+                              "thanked the customer",
                               "never thanked the customer"))
         forbidden = self.of_kind("forbidden_phrase")
         calm = [e for e in forbidden if "(calm down)" in e.reason]

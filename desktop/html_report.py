@@ -29,7 +29,8 @@ height:100%;background:#2f7d5b}.cols{display:grid;grid-template-columns:1fr 1fr;
 .na{color:#8a94a3}.ev{font-size:13px;color:#5b6675;margin-left:22px}a{color:#2457a6}
 table{border-collapse:collapse;width:100%;font-size:14px}td,th{text-align:left;padding:5px 8px;
 border-bottom:1px solid #eef0f3}.utt{display:grid;grid-template-columns:60px 90px 1fr;gap:8px;
-padding:4px 0}.agent .who{color:#2457a6;font-weight:600}.customer .who{color:#8a4b08;font-weight:600}
+padding:4px 0}.agent .who{color:#2457a6;font-weight:600}
+.customer .who{color:#8a4b08;font-weight:600}
 .badge{display:inline-block;background:#fdecea;color:#8c2f1f;border-radius:4px;padding:0 6px;
 margin:2px 4px 2px 0;font-size:12px}.t{color:#8a94a3;font-variant-numeric:tabular-nums}
 @media print{body{background:#fff}section{box-shadow:none;border:1px solid #ddd}}
@@ -143,25 +144,25 @@ def _svg(doc: dict, tracks: dict | None) -> str:
                            if v is not None)
             if pts:
                 parts.append(f"<polyline points='{pts}' fill=none stroke='{colour}' "
-                             "stroke-width=1.2/>")
+                             "stroke-width='1.2'/>")
         pitch = [(t, p) for t, p in zip(tracks["t"], tracks.get("agent_pitch_hz") or [],
                                         strict=False)
                  if p is not None and not (isinstance(p, float) and math.isnan(p))]
         for t, p in pitch:
             yp = 130 - (130 - 20) * (min(400, max(50, p)) - 50) / 350
-            parts.append(f"<circle cx={x(t):.1f} cy={yp:.1f} r=1.2 fill='#2f7d5b'/>")
+            parts.append(f"<circle cx='{x(t):.1f}' cy='{yp:.1f}' r='1.2' fill='#2f7d5b'/>")
     for i, spk in enumerate(("agent", "customer")):
         y = 150 + i * 16
         parts.append(f"<text x=4 y={y + 9} font-size=10 fill='#5b6675'>{spk}</text>")
         colour = "#5b8bd6" if spk == "agent" else "#d9a066"
         for turn in doc.get("speech_turns", []):
             if turn["speaker"] == spk:
-                parts.append(f"<rect x={x(turn['start']):.1f} y={y} height=10 rx=2 "
-                             f"width={max(1.0, x(turn['end']) - x(turn['start'])):.1f} "
+                parts.append(f"<rect x='{x(turn['start']):.1f}' y='{y}' height='10' rx='2' "
+                             f"width='{max(1.0, x(turn['end']) - x(turn['start'])):.1f}' "
                              f"fill='{colour}'/>")
     for e in doc["events"]:
-        parts.append(f"<g class=marker><line x1={x(e['start']):.1f} x2={x(e['start']):.1f} "
-                     f"y1=14 y2=186 stroke='#c0392b' stroke-width=1.5/><title>"
+        parts.append(f"<g class='marker'><line x1='{x(e['start']):.1f}' x2='{x(e['start']):.1f}' "
+                     f"y1='14' y2='186' stroke='#c0392b' stroke-width='1.5'/><title>"
                      f"{_t(e['start'])} {escape(e['prompt'] or e['kind'])}: "
                      f"{escape(e['reason'])}</title></g>")
     for s in range(0, int(dur) + 1, max(10, int(dur / 10) // 10 * 10 or 10)):

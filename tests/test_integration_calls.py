@@ -16,8 +16,8 @@ import pytest
 
 from audio.analysis import CallAnalysis, analyze_recording
 from audio.transcribe import Transcriber
-from tests.callsynth import SynthCall, synth_call
 from tests.calls import ANGRY, BACKCHANNEL, CALM, DEAD_AIR, with_backchannels
+from tests.callsynth import SynthCall, synth_call
 
 pytestmark = [pytest.mark.model, pytest.mark.slow]
 
