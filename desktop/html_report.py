@@ -131,11 +131,12 @@ def _svg(doc: dict, tracks: dict | None) -> str:
     w, h, pad = 1000, 220, 40
     dur = max(doc["duration_s"] or 1.0, 1e-3)
     x = lambda t: pad + (w - 2 * pad) * t / dur  # noqa: E731
-    parts = [f"<svg viewBox='0 0 {w} {h}' width='100%' role=img "
+    parts = [f"<svg viewBox='0 0 {w} {h}' width='100%' role='img' "
              "aria-label='loudness, pitch, turns and events over the call'>"]
     y_db = lambda d: 20 + (130 - 20) * (min(0, max(-70, d)) / -70)  # noqa: E731
     for db in (-10, -30, -50, -70):
-        parts.append(f"<text x=4 y={y_db(db) + 4:.0f} font-size=10 fill='#8a94a3'>{db}</text>")
+        parts.append(f"<text x='4' y='{y_db(db) + 4:.0f}' font-size='10' "
+                     f"fill='#8a94a3'>{db}</text>")
     if tracks and tracks.get("t"):
         for key, colour in (("customer_dbfs", "#d9a066"), ("agent_dbfs", "#5b8bd6")):
             vals = tracks.get(key) or []
@@ -143,7 +144,7 @@ def _svg(doc: dict, tracks: dict | None) -> str:
                                                                        strict=False)
                            if v is not None)
             if pts:
-                parts.append(f"<polyline points='{pts}' fill=none stroke='{colour}' "
+                parts.append(f"<polyline points='{pts}' fill='none' stroke='{colour}' "
                              "stroke-width='1.2'/>")
         pitch = [(t, p) for t, p in zip(tracks["t"], tracks.get("agent_pitch_hz") or [],
                                         strict=False)
@@ -153,7 +154,7 @@ def _svg(doc: dict, tracks: dict | None) -> str:
             parts.append(f"<circle cx='{x(t):.1f}' cy='{yp:.1f}' r='1.2' fill='#2f7d5b'/>")
     for i, spk in enumerate(("agent", "customer")):
         y = 150 + i * 16
-        parts.append(f"<text x=4 y={y + 9} font-size=10 fill='#5b6675'>{spk}</text>")
+        parts.append(f"<text x='4' y='{y + 9}' font-size='10' fill='#5b6675'>{spk}</text>")
         colour = "#5b8bd6" if spk == "agent" else "#d9a066"
         for turn in doc.get("speech_turns", []):
             if turn["speaker"] == spk:
@@ -166,8 +167,8 @@ def _svg(doc: dict, tracks: dict | None) -> str:
                      f"{_t(e['start'])} {escape(e['prompt'] or e['kind'])}: "
                      f"{escape(e['reason'])}</title></g>")
     for s in range(0, int(dur) + 1, max(10, int(dur / 10) // 10 * 10 or 10)):
-        parts.append(f"<text x={x(s):.0f} y=208 font-size=10 fill='#8a94a3' "
-                     f"text-anchor=middle>{_t(s)}</text>")
+        parts.append(f"<text x='{x(s):.0f}' y='208' font-size='10' fill='#8a94a3' "
+                     f"text-anchor='middle'>{_t(s)}</text>")
     parts.append("</svg>")
     legend = ("<div class=meta>Blue: agent loudness (dBFS); orange: customer; green dots: "
               "agent pitch (50-400 Hz); red lines: events (hover for the reason).</div>")
