@@ -9,6 +9,7 @@ only at past and present samples, so it stays block-size independent.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from dataclasses import dataclass
 
@@ -49,6 +50,18 @@ class _Floor:
         return self.level
 
 
+def _silero_path() -> str:
+    """The model file faster-whisper ships, found without importing faster-whisper (which
+    loads CTranslate2 and friends: a second of start-up the acoustic analysis can't use)."""
+    spec = importlib.util.find_spec("faster_whisper")
+    if spec is None or not spec.origin:
+        raise VadUnavailable("faster-whisper is not installed (it ships the Silero VAD)")
+    path = os.path.join(os.path.dirname(spec.origin), "assets", "silero_vad_v6.onnx")
+    if not os.path.exists(path):
+        raise VadUnavailable(f"Silero VAD model not found at {path}")
+    return path
+
+
 class SileroVad:
     """Silero VAD v6 through onnxruntime, streaming."""
 
@@ -56,14 +69,10 @@ class SileroVad:
 
     def __init__(self, gate_db: float = 5.0) -> None:
         try:
-            import faster_whisper
             import onnxruntime
         except ImportError as exc:
             raise VadUnavailable(f"onnxruntime not available ({exc})") from None
-        path = os.path.join(os.path.dirname(faster_whisper.__file__), "assets",
-                            "silero_vad_v6.onnx")
-        if not os.path.exists(path):
-            raise VadUnavailable(f"Silero VAD model not found at {path}")
+        path = _silero_path()
         opts = onnxruntime.SessionOptions()
         opts.inter_op_num_threads = 1
         opts.intra_op_num_threads = 1
