@@ -1,0 +1,245 @@
+"""The live engine: both parties' audio in small blocks, prompts out as they become due.
+
+The same per-channel analysers and the same coaching engine as `audio.analysis`, run
+incrementally: every block is analysed once, hop by hop, and per-hop work does not grow
+with the call. Each utterance is transcribed on its own worker thread when it ends, so
+transcription can fall behind without ever delaying an acoustic cue; the backlog is
+visible in `status()`.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from audio.channel import ChannelAnalyzer, ChannelConfig
+from audio.frames import HOP_S
+from audio.recording import SAMPLE_RATE
+from audio.transcribe import Transcriber
+from coaching.engine import CoachingEngine
+from coaching.playbook import Playbook
+from coaching.scorecard import Scorecard, build_scorecard
+from coaching.timeline import AGENT, CUSTOMER, CallTimeline, Event, Frame, SpeechTurn, Utterance
+
+__all__ = ["LiveConfig", "LiveStatus", "LiveEngine", "LiveResult"]
+
+_PAD_BEFORE_S, _PAD_AFTER_S = 0.1, 0.2
+
+
+@dataclass(frozen=True)
+class LiveConfig:
+    """What a live session needs to know up front; frozen, handed to the worker."""
+
+    has_customer: bool = True
+    transcribe: bool = True
+    channel: ChannelConfig = field(default_factory=ChannelConfig)
+    keep_audio_s: float = 120.0  # per channel, for cutting utterances to transcribe
+    max_backlog: int = 64  # utterances waiting for Whisper before the oldest is dropped
+
+
+@dataclass(frozen=True)
+class LiveStatus:
+    call_time_s: float
+    backlog: int  # utterances waiting for transcription
+    dropped_utterances: int
+    transcribed: int
+
+
+@dataclass(frozen=True)
+class LiveResult:
+    timeline: CallTimeline
+    events: tuple[Event, ...]
+    scorecard: Scorecard
+    skipped_kinds: tuple[str, ...]
+
+
+class _Track:
+    """One party: its analyser, the recent audio, and its frames so far."""
+
+    def __init__(self, speaker: str, config: LiveConfig) -> None:
+        self.speaker = speaker
+        self.analyzer = ChannelAnalyzer(speaker, config.channel)
+        self.audio: deque[np.ndarray] = deque()
+        self.audio_start = 0  # absolute sample index of the first kept sample
+        self.received = 0
+        self.keep = int(config.keep_audio_s * SAMPLE_RATE)
+        self.pending: deque[Frame] = deque()
+        self.frames: list[Frame] = []
+        self.turns: list[SpeechTurn] = []
+
+    def add_audio(self, block: np.ndarray) -> None:
+        self.audio.append(block)
+        self.received += len(block)
+        kept = self.received - self.audio_start
+        while self.audio and kept - len(self.audio[0]) >= self.keep:
+            kept -= len(self.audio[0])
+            self.audio_start += len(self.audio.popleft())
+
+    def clip(self, start_s: float, end_s: float) -> tuple[np.ndarray, float]:
+        """The kept audio between two call times (clamped to what is kept)."""
+        whole = np.concatenate(self.audio) if self.audio else np.zeros(0, np.float32)
+        a = max(self.audio_start, int(start_s * SAMPLE_RATE))
+        b = min(self.received, int(end_s * SAMPLE_RATE))
+        return whole[a - self.audio_start:max(a, b) - self.audio_start], a / SAMPLE_RATE
+
+
+class LiveEngine:
+    """Feed it blocks with `push`; it calls `on_event` for every new event, in audio order.
+
+    `push` is meant for one worker thread (the one that reads the capture buffers); the
+    transcription runs on a second thread that this engine owns.
+    """
+
+    def __init__(self, config: LiveConfig, playbook: Playbook,
+                 transcriber: Transcriber | None = None,
+                 on_event: Callable[[Event], None] | None = None,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.config = config
+        self.playbook = playbook
+        self.on_event = on_event or (lambda e: None)
+        self.clock = clock
+        self.engine = CoachingEngine(playbook, HOP_S, config.has_customer)
+        self.tracks = {AGENT: _Track(AGENT, config)}
+        if config.has_customer:
+            self.tracks[CUSTOMER] = _Track(CUSTOMER, config)
+        self.utterances: list[Utterance] = []
+        self.latencies: dict[tuple, float] = {}
+        self._t = 0.0
+        self._dropped = 0
+        self._transcriber = transcriber if config.transcribe else None
+        self._todo: queue.Queue = queue.Queue(maxsize=config.max_backlog)
+        self._done: queue.Queue = queue.Queue()
+        self._worker: threading.Thread | None = None
+        self._audio_zero: float | None = None  # clock() at call time 0
+        if self._transcriber is not None:
+            self._worker = threading.Thread(target=self._transcribe_loop, daemon=True,
+                                            name="callcoach-transcribe")
+            self._worker.start()
+
+    # -- transcription thread -------------------------------------------------------
+    def _transcribe_loop(self) -> None:
+        while True:
+            job = self._todo.get()
+            if job is None:
+                self._todo.task_done()
+                return
+            speaker, audio, offset = job
+            try:
+                u = self._transcriber.transcribe_utterance(audio, speaker, offset)
+            except Exception:  # noqa: BLE001 - one bad utterance must not end the call
+                u = None
+            if u is not None:
+                self._done.put(u)
+            self._todo.task_done()
+
+    def _submit(self, track: _Track, turn: SpeechTurn) -> None:
+        if self._transcriber is None:
+            return
+        audio, offset = track.clip(turn.start - _PAD_BEFORE_S, turn.end + _PAD_AFTER_S)
+        try:
+            self._todo.put_nowait((track.speaker, audio, offset))
+        except queue.Full:  # Whisper is far behind: drop the oldest, keep the newest
+            try:
+                self._todo.get_nowait()
+                self._todo.task_done()
+                self._dropped += 1
+            except queue.Empty:
+                pass
+            self._todo.put_nowait((track.speaker, audio, offset))
+
+    # -- analysis (the caller's worker thread) ------------------------------------------
+    def _emit(self, events: list[Event]) -> None:
+        now = self.clock()
+        for e in events:
+            if self._audio_zero is not None:
+                self.latencies[e.key] = max(0.0, now - (self._audio_zero + e.detected_at))
+            self.on_event(e)
+
+    def _deliver_transcripts(self) -> None:
+        while True:
+            try:
+                u = self._done.get_nowait()
+            except queue.Empty:
+                return
+            self.utterances.append(u)
+            self._emit(self.engine.on_utterance(u, max(self._t, u.end)))
+
+    def push(self, agent: np.ndarray, customer: np.ndarray | None = None,
+             audio_zero: float | None = None) -> None:
+        """Analyse the next block of each party (same length when both are given).
+
+        Args:
+            audio_zero: clock() at call time 0, for latency; set once, on the first push.
+        """
+        if audio_zero is not None and self._audio_zero is None:
+            self._audio_zero = audio_zero
+        blocks = {AGENT: agent}
+        if self.config.has_customer:
+            blocks[CUSTOMER] = customer if customer is not None else np.zeros_like(agent)
+        for speaker, block in blocks.items():
+            track = self.tracks[speaker]
+            track.add_audio(np.asarray(block, dtype=np.float32))
+            update = track.analyzer.push(block)
+            track.pending.extend(update.frames)
+            for turn in update.closed_turns:
+                track.turns.append(turn)
+                self._submit(track, turn)
+        self._step()
+        self._deliver_transcripts()
+
+    def _step(self) -> None:
+        agent = self.tracks[AGENT]
+        customer = self.tracks.get(CUSTOMER)
+        n = len(agent.pending) if customer is None else min(len(agent.pending),
+                                                            len(customer.pending))
+        for _ in range(n):
+            a = agent.pending.popleft()
+            c = customer.pending.popleft() if customer is not None else None
+            agent.frames.append(a)
+            if c is not None:
+                customer.frames.append(c)
+            self._t = a.t + HOP_S
+            found = self.engine.on_hop(a, c)
+            if found:
+                self._emit(found)
+
+    def status(self) -> LiveStatus:
+        return LiveStatus(self._t, self._todo.qsize(), self._dropped, len(self.utterances))
+
+    def finish(self) -> LiveResult:
+        """The call ended: analyse what is buffered, transcribe what is pending, score."""
+        for track in self.tracks.values():
+            update = track.analyzer.flush()
+            track.pending.extend(update.frames)
+            for turn in update.closed_turns:
+                track.turns.append(turn)
+                self._submit(track, turn)
+        self._step()
+        if self._worker is not None:
+            self._todo.join()
+            self._todo.put(None)
+            self._worker.join()
+        self._deliver_transcripts()
+        duration = self.tracks[AGENT].received / SAMPLE_RATE
+        self._emit(self.engine.finish(duration))
+        turns = sorted((t for tr in self.tracks.values() for t in tr.turns),
+                       key=lambda t: (t.start, t.speaker))
+        customer = self.tracks.get(CUSTOMER)
+        timeline = CallTimeline(
+            hop_s=HOP_S, duration_s=duration, agent_frames=tuple(self.tracks[AGENT].frames),
+            customer_frames=tuple(customer.frames) if customer is not None else None,
+            turns=tuple(turns), utterances=tuple(sorted(self.utterances,
+                                                        key=lambda u: (u.start, u.speaker))))
+        events = self.engine.events
+        return LiveResult(timeline, events, build_scorecard(timeline, events, self.playbook),
+                          self.engine.skipped_kinds)
+
+    def latency_of(self, event: Event) -> float | None:
+        return self.latencies.get(event.key)
+
