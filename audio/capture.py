@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from audio.devices import DeviceError, InputDevice, portaudio_status
+from audio.devices import DeviceError, InputDevice, portaudio_status, pulse_sources
 from audio.ring_buffer import RingBuffer
 
 __all__ = ["CaptureConfig", "CaptureFault", "DeviceCapture"]
@@ -24,6 +24,7 @@ __all__ = ["CaptureConfig", "CaptureFault", "DeviceCapture"]
 # PULSE_SOURCE is read by the pulse plugin when a stream opens; two streams opened one
 # after the other can each bind to their own source, but not concurrently.
 _PULSE_ENV_LOCK = threading.Lock()
+_LOOKUP_EVERY_S = 2.0
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,7 @@ class DeviceCapture:
         self.first_block_time: float | None = None  # time.monotonic() of sample 0
         self._stream = None
         self._stopped = threading.Event()
+        self._last_lookup = time.monotonic()
 
     # -- audio thread -------------------------------------------------------------
     def _callback(self, indata: np.ndarray, frames: int, time_info, status) -> None:
@@ -123,11 +125,24 @@ class DeviceCapture:
         return self._stream is not None and bool(self._stream.active)
 
     def check(self) -> None:
-        """Called by the worker now and then: notice a stream that died silently."""
-        if self._stream is not None and not self._stream.active and not self._stopped.is_set():
-            if not any(f.fatal for f in self.faults):
-                self._fault("the device stopped (unplugged or taken by another program)",
-                            fatal=True)
+        """Called by the worker now and then: notice a stream that died silently.
+
+        PulseAudio/PipeWire do not fail a recording whose source vanishes (a headset
+        unplugged, a softphone's sink removed): they move it to another source. So a
+        pulse source is also looked up by name every couple of seconds.
+        """
+        if self._stopped.is_set() or any(f.fatal for f in self.faults):
+            return
+        if self._stream is not None and not self._stream.active:
+            self._fault("the device stopped (unplugged or taken by another program)",
+                        fatal=True)
+            return
+        now = time.monotonic()
+        if self.device.pulse_source and now - self._last_lookup >= _LOOKUP_EVERY_S:
+            self._last_lookup = now
+            if self.device.pulse_source not in {s[0] for s in pulse_sources()}:
+                self._fault(f"{self.device.pulse_source} disappeared (unplugged or its "
+                            "program closed); its side continues as silence", fatal=True)
 
     def stop(self) -> None:
         self._stopped.set()

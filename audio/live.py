@@ -110,6 +110,7 @@ class LiveEngine:
             self.tracks[CUSTOMER] = _Track(CUSTOMER, config)
         self.utterances: list[Utterance] = []
         self.latencies: dict[tuple, float] = {}
+        self.transcript_latencies: list[float] = []
         self._t = 0.0
         self._dropped = 0
         self._transcriber = transcriber if config.transcribe else None
@@ -168,6 +169,8 @@ class LiveEngine:
             except queue.Empty:
                 return
             self.utterances.append(u)
+            if self._audio_zero is not None:  # utterance end to its transcript, live
+                self.transcript_latencies.append(self.clock() - (self._audio_zero + u.end))
             self._emit(self.engine.on_utterance(u, max(self._t, u.end)))
 
     def push(self, agent: np.ndarray, customer: np.ndarray | None = None,

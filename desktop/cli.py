@@ -48,6 +48,23 @@ def build_parser() -> argparse.ArgumentParser:
                     help="acoustic cues only (no Whisper): fast, no phrase checks")
     an.add_argument("-q", "--quiet", action="store_true",
                     help="no summary or progress on stderr")
+    sub.add_parser("devices", help="list the audio inputs to choose from (live)")
+    lv = sub.add_parser("live", help="coach a live call headless: prompts as they fire",
+                        description="Capture the agent's microphone and the customer's audio "
+                                    "(a monitor/loopback input), print prompts as they fire "
+                                    "and write the call as analyze's JSON at the end.")
+    lv.add_argument("--agent-device", metavar="NAME", help="id or part of a name "
+                    "(callcoach devices); default: the first microphone")
+    lv.add_argument("--customer-device", metavar="NAME", help="id or part of a name; "
+                    "default: the first monitor input; 'none' for agent-only")
+    lv.add_argument("--duration", type=float, metavar="S", help="stop after S seconds "
+                    "(default: until Ctrl+C)")
+    lv.add_argument("--json", metavar="OUT", help="write the call's JSON here")
+    lv.add_argument("--model", metavar="NAME_OR_PATH", default=None)
+    lv.add_argument("--playbook", metavar="FILE", default=None)
+    lv.add_argument("--no-transcribe", action="store_true")
+    lv.add_argument("-q", "--quiet", action="store_true",
+                    help="no prompts on the terminal; JSON on stdout without --json")
     return parser
 
 
@@ -121,6 +138,7 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the `callcoach` console script."""
     args = build_parser().parse_args(argv)
     from audio.analysis import AnalysisCancelled
+    from audio.devices import DeviceError
     from audio.model_location import ModelError
     from audio.recording import RecordingError
     from coaching.playbook import PlaybookError
@@ -129,8 +147,17 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "analyze":
             return _analyze(args)
+        if args.command == "devices":
+            from desktop.live_cli import run_devices
+
+            return run_devices()
+        if args.command == "live":
+            from desktop.live_cli import run_live
+
+            return run_live(args.agent_device, args.customer_device, args.duration, args.json,
+                            args.model, args.playbook, not args.no_transcribe, args.quiet)
         return _open_window()
-    except (RecordingError, ModelError, PlaybookError) as exc:
+    except (RecordingError, ModelError, PlaybookError, DeviceError) as exc:
         _error(str(exc))
         return EXIT_FAILED
     except OSError as exc:  # an output file that cannot be written, a full disk

@@ -1,216 +1,394 @@
 """A self-contained HTML scorecard for one analysed call (`callcoach analyze --html`).
 
-One file, no external CSS, scripts, fonts or images, so it can be mailed to an agent or
-opened from a shared folder offline. Built from the schema-1 JSON document (plus the
-optional loudness/pitch tracks), so any tool holding the JSON can render it. No Qt here.
+One file with no external CSS, scripts, fonts or images, so it can be mailed to an agent,
+opened from a shared folder offline and printed. It is built only from the schema-1 JSON
+document (plus the optional loudness/pitch tracks), so any tool holding the JSON can
+render it, and it never imports Qt: the CLI writes it headless. Every piece of text that
+came from the call or the user (transcript, file name, reasons) goes through `escape`.
 """
 
 from __future__ import annotations
 
 import datetime
 import math
+from collections.abc import Mapping, Sequence
 from html import escape
-from pathlib import Path
+from pathlib import PurePath
 from typing import Any
+
+from desktop.html_svg import (
+    AGENT_COLOUR,
+    CUSTOMER_COLOUR,
+    PITCH_COLOUR,
+    anchor_id,
+    clock,
+    kind_colour,
+    nearest_utterance,
+    timeline_svg,
+)
 
 __all__ = ["render_html"]
 
-_CSS = """
-body{font:15px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1d2430;
-background:#f5f6f8;margin:0}main{max-width:1040px;margin:0 auto;padding:24px}
-section{background:#fff;border-radius:10px;padding:18px 22px;margin:16px 0;
-box-shadow:0 1px 3px rgba(0,0,0,.08)}h1{font-size:22px;margin:0}h2{font-size:17px;margin:0 0 10px}
-.meta{color:#5b6675;font-size:13px}.head{display:flex;justify-content:space-between;gap:24px;
-align-items:center}.score{font-size:52px;font-weight:700;line-height:1}.score small{font-size:18px;
-color:#5b6675}.learn{display:grid;grid-template-columns:repeat(5,1fr);gap:10px;margin-top:14px}
-.bar{height:8px;background:#e6e9ee;border-radius:4px;overflow:hidden}.bar i{display:block;
-height:100%;background:#2f7d5b}.cols{display:grid;grid-template-columns:1fr 1fr;gap:16px}
-.check{padding:6px 0;border-bottom:1px solid #eef0f3}.ok{color:#2f7d5b}.bad{color:#b4442f}
-.na{color:#8a94a3}.ev{font-size:13px;color:#5b6675;margin-left:22px}a{color:#2457a6}
-table{border-collapse:collapse;width:100%;font-size:14px}td,th{text-align:left;padding:5px 8px;
-border-bottom:1px solid #eef0f3}.utt{display:grid;grid-template-columns:60px 90px 1fr;gap:8px;
-padding:4px 0}.agent .who{color:#2457a6;font-weight:600}
-.customer .who{color:#8a4b08;font-weight:600}
-.badge{display:inline-block;background:#fdecea;color:#8c2f1f;border-radius:4px;padding:0 6px;
-margin:2px 4px 2px 0;font-size:12px}.t{color:#8a94a3;font-variant-numeric:tabular-nums}
-@media print{body{background:#fff}section{box-shadow:none;border:1px solid #ddd}}
+_DASH = "\u2014"
+_LEARN = ("Listen", "Empathize", "Apologize", "Resolve", "Now")
+
+# (group, [(metric key, human label, unit)]); unit is pct, s, wpm or n.
+_METRIC_GROUPS: tuple[tuple[str, tuple[tuple[str, str, str], ...]], ...] = (
+    ("Conversation", (
+        ("agent_talk_ratio", "Agent talk share", "pct"),
+        ("agent_speech_s", "Agent speaking time", "s"),
+        ("customer_speech_s", "Customer speaking time", "s"),
+        ("agent_wpm", "Agent speaking rate", "wpm"),
+        ("agent_words", "Agent words", "n"),
+        ("customer_words", "Customer words", "n"))),
+    ("Listening and timing", (
+        ("interruptions", "Agent interruptions", "n"),
+        ("customer_interruptions", "Customer interruptions", "n"),
+        ("longest_customer_turn_s", "Longest customer turn", "s"),
+        ("mean_response_gap_s", "Average wait for an answer", "s"),
+        ("max_response_gap_s", "Longest wait for an answer", "s"),
+        ("longest_silence_s", "Longest silence", "s"),
+        ("dead_air_s", "Dead air", "s"))),
+    ("Voice and prompts", (
+        ("raised_voice_s", "Raised voice", "s"),
+        ("events", "Moments flagged", "n"),
+        ("prompts_shown", "Prompts shown live", "n"))),
+)
+
+_CSS = f"""
+:root{{--ink:#1d2430;--muted:#6b7585;--line:#e5e8ed;--bg:#f5f6f8;--good:#1f8a5b;
+--warn:#c98a06;--bad:#c8412f;--link:#2457a6}}
+*{{box-sizing:border-box}}
+body{{margin:0;background:var(--bg);color:var(--ink);
+font:15px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif;
+-webkit-print-color-adjust:exact;print-color-adjust:exact}}
+main{{max-width:1080px;margin:0 auto;padding:28px 24px 40px}}
+section{{background:#fff;border:1px solid var(--line);border-radius:12px;
+padding:20px 24px;margin:0 0 16px}}
+h1{{font-size:24px;line-height:1.25;margin:2px 0 6px;word-break:break-word}}
+h2{{font-size:17px;margin:0 0 12px}}h3{{font-size:14px;margin:0 0 6px;color:var(--muted);
+text-transform:uppercase;letter-spacing:.04em}}
+a{{color:var(--link);text-decoration:none}}a:hover{{text-decoration:underline}}
+.eyebrow{{font-size:12px;font-weight:600;letter-spacing:.08em;text-transform:uppercase;
+color:var(--muted)}}
+.muted{{color:var(--muted)}}.small{{font-size:13px}}
+.head{{display:flex;justify-content:space-between;align-items:flex-start;gap:24px}}
+.facts{{display:flex;flex-wrap:wrap;gap:6px 18px;font-size:14px;color:var(--muted)}}
+.facts b{{color:var(--ink);font-weight:600}}
+.note{{margin-top:10px;padding:8px 12px;border-radius:8px;background:#f1f5fb;
+border-left:3px solid var(--link);font-size:14px}}
+.score{{display:flex;align-items:center;gap:14px;flex:none}}
+.score .num{{font-size:56px;font-weight:700;line-height:1;font-variant-numeric:tabular-nums}}
+.score .of{{font-size:14px;color:var(--muted)}}
+.score .none{{font-size:22px;font-weight:600;color:var(--muted)}}
+.learn{{display:grid;grid-template-columns:repeat(5,1fr);gap:16px;margin-top:20px;
+padding-top:16px;border-top:1px solid var(--line)}}
+.learn .top{{display:flex;justify-content:space-between;font-size:14px}}
+.bar{{height:8px;margin-top:6px;border-radius:4px;background:#e9ecf1;overflow:hidden}}
+.bar i{{display:block;height:100%;border-radius:4px}}
+.cols{{display:grid;grid-template-columns:1fr 1fr;gap:16px}}
+.cols>section{{margin:0}}
+.check{{display:grid;grid-template-columns:24px 1fr;gap:0 8px;padding:10px 0;
+border-top:1px solid var(--line);break-inside:avoid}}
+.check:first-of-type{{border-top:0}}
+.icon{{width:20px;height:20px;border-radius:50%;color:#fff;font-size:12px;font-weight:700;
+display:flex;align-items:center;justify-content:center;margin-top:2px}}
+.pass .icon{{background:var(--good)}}.fail .icon{{background:var(--bad)}}
+.na .icon{{background:#b9c0ca}}.na{{color:var(--muted)}}
+.check .label{{font-weight:600}}.cat{{font-size:12px;color:var(--muted);margin-left:6px}}
+.ev{{font-size:13.5px;margin-top:3px}}.ev a{{font-variant-numeric:tabular-nums;
+margin-right:6px}}
+.quote{{font-style:italic}}
+.empty{{color:var(--muted);font-size:14px;margin:0}}
+table{{border-collapse:collapse;width:100%;font-size:14px}}
+th,td{{text-align:left;padding:6px 8px;border-bottom:1px solid var(--line);vertical-align:top}}
+th{{font-size:12px;text-transform:uppercase;letter-spacing:.04em;color:var(--muted);
+font-weight:600}}
+td.v{{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}}
+.metrics{{display:grid;grid-template-columns:repeat(3,1fr);gap:20px}}
+.legend{{display:flex;flex-wrap:wrap;gap:6px 18px;font-size:13px;color:var(--muted);
+margin-top:8px}}
+.sw{{display:inline-block;width:14px;height:4px;border-radius:2px;vertical-align:middle;
+margin-right:6px}}
+.utt{{display:grid;grid-template-columns:52px 86px 1fr;gap:10px;padding:5px 10px;
+border-left:3px solid transparent;border-radius:4px;scroll-margin-top:12px}}
+.utt:target{{background:#fff7d6}}
+.utt.agent{{border-left-color:{AGENT_COLOUR}}}.utt.customer{{border-left-color:{CUSTOMER_COLOUR};
+background:#fdf8f2}}
+.who{{font-weight:600;font-size:14px}}.agent .who{{color:{AGENT_COLOUR}}}
+.customer .who{{color:#b4640f}}
+.time{{font-variant-numeric:tabular-nums;color:var(--muted);font-size:14px}}
+.cue{{margin:8px 0 4px 62px;font-size:13.5px;display:flex;gap:8px;align-items:baseline}}
+.badge{{display:inline-block;color:#fff;border-radius:10px;padding:1px 9px;font-size:12px;
+font-weight:600;white-space:nowrap}}
+.kind{{display:inline-block;width:9px;height:9px;border-radius:50%;margin-right:6px}}
+.yes{{color:var(--good);font-weight:600}}.held{{color:var(--muted)}}
+footer{{text-align:center;font-size:12px;color:var(--muted);margin-top:24px}}
+@media (max-width:760px){{.cols,.metrics{{grid-template-columns:1fr}}
+.learn{{grid-template-columns:repeat(3,1fr)}}.head{{flex-direction:column}}}}
+@media print{{body{{background:#fff;font-size:12px}}main{{max-width:none;padding:0}}
+section{{border-color:#d5d9e0;break-inside:auto}}.head,.learn,tr,.utt,.cue{{break-inside:avoid}}
+a{{color:inherit}}@page{{margin:14mm}}}}
 """
 
-_METRICS = [
-    ("agent_talk_ratio", "Agent talk share", "pct"), ("interruptions", "Interruptions", "int"),
-    ("customer_interruptions", "Customer interruptions", "int"),
-    ("raised_voice_s", "Raised voice", "s"), ("longest_customer_turn_s",
-                                              "Longest customer turn", "s"),
-    ("dead_air_s", "Dead air", "s"), ("longest_silence_s", "Longest silence", "s"),
-    ("mean_response_gap_s", "Mean response gap", "s"),
-    ("max_response_gap_s", "Longest response gap", "s"), ("agent_wpm", "Agent words/min", "int"),
-    ("agent_words", "Agent words", "int"), ("customer_words", "Customer words", "int"),
-    ("events", "Events", "int"), ("prompts_shown", "Prompts shown live", "int"),
-]
+
+def _num(value: Any) -> float | None:
+    try:
+        f = float(value)
+    except (TypeError, ValueError):
+        return None
+    return f if math.isfinite(f) else None
 
 
-def _t(seconds: float | None) -> str:
-    if seconds is None:
-        return "-"
-    s = int(round(seconds))
-    return f"{s // 60}:{s % 60:02d}"
+def _band(fraction: float) -> str:
+    """Green, amber or red, the same cut-offs for the score and the L.E.A.R.N. bars."""
+    return "var(--good)" if fraction >= 0.8 else "var(--warn)" if fraction >= 0.5 else \
+        "var(--bad)"
 
 
-def _fmt(value: Any, unit: str) -> str:
-    if value is None:
-        return "\u2014"
-    if unit == "pct":
-        return f"{value * 100:.0f}%"
-    if unit == "s":
-        return f"{value:.1f} s"
-    return f"{value:.0f}" if isinstance(value, float) else str(value)
+def _anchors(transcript: Sequence[Mapping[str, Any]]) -> list[str]:
+    """One unique id per transcript line (two lines starting in the same 0.1 s differ)."""
+    seen: dict[str, int] = {}
+    out = []
+    for u in transcript:
+        base = anchor_id(_num(u.get("start")) or 0.0)
+        seen[base] = seen.get(base, 0) + 1
+        out.append(base if seen[base] == 1 else f"{base}-{seen[base]}")
+    return out
 
 
-def _anchor(t: float) -> str:
-    return f"t-{t:.1f}"
+def _time_link(t: float | None, transcript: Sequence[Mapping[str, Any]],
+               anchors: Sequence[str], speaker: str | None = None) -> str:
+    near = None if t is None else nearest_utterance(transcript, t, speaker)
+    if near is None:
+        return f'<span class="time">{clock(t)}</span>'
+    return f'<a class="time" href="#{anchors[near]}">{clock(t)}</a>'
 
 
-def _nearest_utterance(transcript: list[dict], t: float) -> float | None:
-    best = min(transcript, key=lambda u: abs(u["start"] - t), default=None)
-    return None if best is None else best["start"]
+def _ring(score: int) -> str:
+    """The score as a ring: the arc is the share of the weighted checks passed."""
+    r, c = 30, 2 * math.pi * 30
+    return (f'<svg width="76" height="76" viewBox="0 0 76 76" aria-hidden="true">'
+            f'<circle cx="38" cy="38" r="{r}" fill="none" stroke="#e9ecf1" stroke-width="9"/>'
+            f'<circle cx="38" cy="38" r="{r}" fill="none" stroke="{_band(score / 100)}" '
+            f'stroke-width="9" stroke-linecap="round" transform="rotate(-90 38 38)" '
+            f'stroke-dasharray="{c * min(max(score, 0), 100) / 100:.1f} {c:.1f}"/></svg>')
 
 
-def _header(doc: dict) -> str:
-    card = doc["scorecard"]
+def _header(doc: Mapping[str, Any]) -> str:
+    card = doc.get("scorecard") or {}
     score = card.get("score")
-    big = ("<div class=score>No speech found</div>" if score is None
-           else f"<div class=score>{score}<small>/100</small></div>")
-    bars = []
-    for cat, b in card.get("breakdown", {}).items():
-        frac = b["earned"] / b["possible"] if b["possible"] else 0
-        label = f"{b['earned']:g}/{b['possible']:g}" if b["possible"] else "n/a"
-        bars.append(f"<div><b>{escape(cat)}</b> <span class=meta>{label}</span>"
-                    f"<div class=bar><i style='width:{frac * 100:.0f}%'></i></div></div>")
-    notes = "".join(f"<div class=meta>Note: {escape(n)}</div>" for n in doc.get("notes", []))
-    side = ("agent only" if doc.get("channels") == "agent-only"
-            else f"stereo, agent on the {escape(doc.get('agent_channel', 'left'))}")
-    return (f"<section><div class=head><div><h1>{escape(Path(doc['recording']).name)}</h1>"
-            f"<div class=meta>{_t(doc['duration_s'])} &middot; {side} &middot; model "
-            f"{escape(str(doc.get('model')))} &middot; generated "
-            f"{datetime.date.today().isoformat()}</div>{notes}</div>{big}</div>"
-            f"<div class=learn>{''.join(bars)}</div></section>")
+    recording = str(doc.get("recording") or "")
+    name = PurePath(recording).name or recording or "recording"
+    if score is None:
+        big = '<div class="score"><div class="none">No speech found</div></div>'
+    else:
+        big = (f'<div class="score">{_ring(int(score))}<div><div class="num">{int(score)}'
+               f'</div><div class="of">out of 100</div></div></div>')
+    if doc.get("channels") == "agent-only":
+        channels = "Agent only (the customer was not recorded)"
+    else:
+        channels = f"Stereo, agent on the {escape(str(doc.get('agent_channel') or 'left'))}"
+    generated = datetime.datetime.now().strftime("%Y-%m-%d %H:%M")
+    facts = (f'<span>Length <b>{clock(_num(doc.get("duration_s")))}</b></span>'
+             f'<span>Channels <b>{channels}</b></span>'
+             f'<span>Model <b>{escape(str(doc.get("model") or _DASH))}</b></span>'
+             f'<span>Generated <b>{generated}</b></span>')
+    path = (f'<div class="muted small">{escape(recording)}</div>'
+            if recording and recording != name else "")
+    notes = list(dict.fromkeys([*(doc.get("notes") or []), *(card.get("notes") or [])]))
+    note_html = "".join(f'<div class="note">{escape(str(n))}</div>' for n in notes)
+    return (f'<section class="header"><div class="head"><div><div class="eyebrow">Call '
+            f'scorecard</div><h1>{escape(name)}</h1>{path}<div class="facts">{facts}</div>'
+            f'{note_html}</div>{big}</div>{_learn(card.get("breakdown") or {})}</section>')
 
 
-def _check_html(c: dict, transcript: list[dict]) -> str:
-    mark = ("<span class=ok>&#10003;</span>" if c["passed"] and c["applicable"] else
-            "<span class=na>&ndash;</span>" if not c["applicable"] else
-            "<span class=bad>&#10007;</span>")
-    ev = []
-    for e in c.get("evidence", []):
-        near = _nearest_utterance(transcript, e["t"])
-        link = (f"<a href='#{_anchor(near)}'>{_t(e['t'])}</a>" if near is not None
-                else _t(e["t"]))
-        ev.append(f"<div class=ev>{link} &ldquo;{escape(e['text'])}&rdquo;</div>")
-    return (f"<div class=check>{mark} <b>{escape(c['label'])}</b> "
-            f"<span class=meta>{escape(c['detail'])}</span>{''.join(ev)}</div>")
+def _learn(breakdown: Mapping[str, Mapping[str, Any]]) -> str:
+    cats = [c for c in _LEARN if c in breakdown] + [c for c in breakdown if c not in _LEARN]
+    cells = []
+    for cat in cats:
+        earned = _num(breakdown[cat].get("earned")) or 0.0
+        possible = _num(breakdown[cat].get("possible")) or 0.0
+        if possible > 0:
+            frac = earned / possible
+            figure = f"{earned:g} / {possible:g}"
+            bar = f'<i style="width:{100 * frac:.0f}%;background:{_band(frac)}"></i>'
+        else:
+            figure, bar = "not judged", ""
+        cells.append(f'<div class="cat-bar"><div class="top"><b>{escape(cat)}</b>'
+                     f'<span class="muted">{figure}</span></div>'
+                     f'<div class="bar">{bar}</div></div>')
+    return f'<div class="learn">{"".join(cells)}</div>' if cells else ""
 
 
-def _checks(doc: dict) -> str:
-    checks, tr = doc["scorecard"]["checks"], doc["transcript"]
-    good = "".join(_check_html(c, tr) for c in checks if c["applicable"] and c["passed"])
-    bad = "".join(_check_html(c, tr) for c in checks if c["applicable"] and not c["passed"])
-    na = "".join(_check_html(c, tr) for c in checks if not c["applicable"])
-    return (f"<section class=cols><div><h2>What went well</h2>{good or '<p class=meta>-</p>'}"
-            f"</div><div><h2>What to change</h2>{bad or '<p class=meta>Nothing.</p>'}</div>"
-            f"</section>" + (f"<section><h2>Not judged</h2>{na}</section>" if na else ""))
+def _evidence(ev: Mapping[str, Any], doc: Mapping[str, Any], anchors: Sequence[str]) -> str:
+    """A time and the words said (quoted), or the measured figure (not quoted): evidence
+    that is the text of a transcript line is speech, anything else is a rule's reason."""
+    transcript = doc.get("transcript") or []
+    text = str(ev.get("text") or "").strip()
+    spoken = {str(u.get("text") or "").strip().casefold() for u in transcript}
+    shown = (f'<span class="quote">\u201c{escape(text)}\u201d</span>'
+             if text.casefold() in spoken else escape(text))
+    return f'<div class="ev">{_time_link(_num(ev.get("t")), transcript, anchors)}{shown}</div>'
 
 
-def _metrics(doc: dict) -> str:
-    m = doc["scorecard"]["metrics"]
-    rows = "".join(f"<tr><td>{label}</td><td>{_fmt(m.get(key), unit)}</td></tr>"
-                   for key, label, unit in _METRICS if key in m)
-    return f"<section><h2>Metrics</h2><table>{rows}</table></section>"
+def _check(c: Mapping[str, Any], doc: Mapping[str, Any], anchors: Sequence[str]) -> str:
+    state = "na" if not c.get("applicable", True) else "pass" if c.get("passed") else "fail"
+    icon = {"pass": "\u2713", "fail": "!", "na": "\u2013"}[state]
+    ev = "".join(_evidence(e, doc, anchors) for e in c.get("evidence") or [])
+    weight = _num(c.get("weight")) or 1.0
+    counts = f" \u00b7 counts \u00d7{weight:g}" if weight != 1 and state != "na" else ""
+    return (f'<div class="check {state}"><span class="icon">{icon}</span><div>'
+            f'<span class="label">{escape(str(c.get("label") or c.get("id") or ""))}</span>'
+            f'<span class="cat">{escape(str(c.get("category") or ""))}{counts}</span>'
+            f'<div class="small muted">{escape(str(c.get("detail") or ""))}</div>{ev}</div></div>')
 
 
-def _svg(doc: dict, tracks: dict | None) -> str:
-    w, h, pad = 1000, 220, 40
-    dur = max(doc["duration_s"] or 1.0, 1e-3)
-    x = lambda t: pad + (w - 2 * pad) * t / dur  # noqa: E731
-    parts = [f"<svg viewBox='0 0 {w} {h}' width='100%' role='img' "
-             "aria-label='loudness, pitch, turns and events over the call'>"]
-    y_db = lambda d: 20 + (130 - 20) * (min(0, max(-70, d)) / -70)  # noqa: E731
-    for db in (-10, -30, -50, -70):
-        parts.append(f"<text x='4' y='{y_db(db) + 4:.0f}' font-size='10' "
-                     f"fill='#8a94a3'>{db}</text>")
-    if tracks and tracks.get("t"):
-        for key, colour in (("customer_dbfs", "#d9a066"), ("agent_dbfs", "#5b8bd6")):
-            vals = tracks.get(key) or []
-            pts = " ".join(f"{x(t):.1f},{y_db(v):.1f}" for t, v in zip(tracks["t"], vals,
-                                                                       strict=False)
-                           if v is not None)
-            if pts:
-                parts.append(f"<polyline points='{pts}' fill='none' stroke='{colour}' "
-                             "stroke-width='1.2'/>")
-        pitch = [(t, p) for t, p in zip(tracks["t"], tracks.get("agent_pitch_hz") or [],
-                                        strict=False)
-                 if p is not None and not (isinstance(p, float) and math.isnan(p))]
-        for t, p in pitch:
-            yp = 130 - (130 - 20) * (min(400, max(50, p)) - 50) / 350
-            parts.append(f"<circle cx='{x(t):.1f}' cy='{yp:.1f}' r='1.2' fill='#2f7d5b'/>")
-    for i, spk in enumerate(("agent", "customer")):
-        y = 150 + i * 16
-        parts.append(f"<text x='4' y='{y + 9}' font-size='10' fill='#5b6675'>{spk}</text>")
-        colour = "#5b8bd6" if spk == "agent" else "#d9a066"
-        for turn in doc.get("speech_turns", []):
-            if turn["speaker"] == spk:
-                parts.append(f"<rect x='{x(turn['start']):.1f}' y='{y}' height='10' rx='2' "
-                             f"width='{max(1.0, x(turn['end']) - x(turn['start'])):.1f}' "
-                             f"fill='{colour}'/>")
-    for e in doc["events"]:
-        parts.append(f"<g class='marker'><line x1='{x(e['start']):.1f}' x2='{x(e['start']):.1f}' "
-                     f"y1='14' y2='186' stroke='#c0392b' stroke-width='1.5'/><title>"
-                     f"{_t(e['start'])} {escape(e['prompt'] or e['kind'])}: "
-                     f"{escape(e['reason'])}</title></g>")
-    for s in range(0, int(dur) + 1, max(10, int(dur / 10) // 10 * 10 or 10)):
-        parts.append(f"<text x='{x(s):.0f}' y='208' font-size='10' fill='#8a94a3' "
-                     f"text-anchor='middle'>{_t(s)}</text>")
-    parts.append("</svg>")
-    legend = ("<div class=meta>Blue: agent loudness (dBFS); orange: customer; green dots: "
-              "agent pitch (50-400 Hz); red lines: events (hover for the reason).</div>")
-    return f"<section><h2>Timeline</h2>{''.join(parts)}{legend}</section>"
+def _checks(doc: Mapping[str, Any], anchors: Sequence[str]) -> str:
+    checks = (doc.get("scorecard") or {}).get("checks") or []
+    judged = [c for c in checks if c.get("applicable", True)]
+    good = [c for c in judged if c.get("passed")]
+    bad = sorted((c for c in judged if not c.get("passed")),
+                 key=lambda c: -(_num(c.get("weight")) or 1.0))
+    na = [c for c in checks if not c.get("applicable", True)]
+
+    def column(title: str, items: list, empty: str) -> str:
+        body = "".join(_check(c, doc, anchors) for c in items) or f'<p class="empty">{empty}</p>'
+        count = f'<span class="muted">({len(items)})</span>'
+        return f"<section><h2>{title} {count}</h2>{body}</section>"
 
 
-def _transcript(doc: dict) -> str:
-    tr = doc["transcript"]
-    badges: dict[float, list[str]] = {}
-    for e in doc["events"]:
-        near = _nearest_utterance(tr, e["start"])
+    out = ('<div class="cols">'
+           + column("What went well", good, "Nothing on this call yet.")
+           + column("What to change", bad, "Nothing: every check that applied was passed.")
+           + "</div>")
+    if na:
+        out += ('<section><h2>Not judged on this call <span class="muted">'
+                f'({len(na)})</span></h2>{"".join(_check(c, doc, anchors) for c in na)}'
+                '</section>')
+    return f'<div class="checks" style="margin-bottom:16px">{out}</div>'
+
+
+def _metric_value(value: Any, unit: str) -> str:
+    v = _num(value)
+    if v is None:
+        return _DASH
+    if unit == "pct":
+        return f"{100 * v:.0f}%"
+    if unit == "s":
+        return f"{v:.1f} s"
+    if unit == "wpm":
+        return f"{v:.0f} wpm"
+    return f"{v:.0f}" if v == int(v) else f"{v:.2f}"
+
+
+def _metrics(doc: Mapping[str, Any]) -> str:
+    metrics = (doc.get("scorecard") or {}).get("metrics") or {}
+    known = {key for _, rows in _METRIC_GROUPS for key, _, _ in rows}
+    extra = tuple((k, k.replace("_", " ").capitalize(),
+                   "s" if k.endswith("_s") else "pct" if k.endswith("_ratio") else "n")
+                  for k in metrics if k not in known)
+    tables = []
+    for group, rows in (*_METRIC_GROUPS, ("Other", extra)):
+        body = "".join(f'<tr><td>{escape(label)}</td><td class="v">'
+                       f'{_metric_value(metrics[key], unit)}</td></tr>'
+                       for key, label, unit in rows if key in metrics)
+        if body:
+            tables.append(f'<div><h3>{group}</h3><table>{body}</table></div>')
+    body = "".join(tables) or '<p class="empty">No figures.</p>'
+    return f'<section><h2>Metrics</h2><div class="metrics">{body}</div></section>'
+
+
+def _timeline(doc: Mapping[str, Any], tracks: Mapping[str, Sequence[Any]] | None,
+              anchors: Sequence[str]) -> str:
+    legend = [(AGENT_COLOUR, "Agent loudness (dBFS)"), (PITCH_COLOUR, "Agent pitch (Hz)")]
+    if tracks and tracks.get("customer_dbfs"):
+        legend.insert(1, (CUSTOMER_COLOUR, "Customer loudness"))
+    if not (tracks and tracks.get("t")):
+        legend = [(AGENT_COLOUR, "Agent speaking"), (CUSTOMER_COLOUR, "Customer speaking")]
+    keys = "".join(f'<span><i class="sw" style="background:{c}"></i>{t}</span>'
+                   for c, t in legend)
+    keys += '<span>Events: hover a marker for the prompt and the reason, click to read</span>'
+    return (f'<section><h2>Timeline</h2>{timeline_svg(doc, tracks, anchors)}'
+            f'<div class="legend">{keys}</div></section>')
+
+
+def _event_label(e: Mapping[str, Any]) -> str:
+    return str(e.get("prompt") or str(e.get("kind") or "event").replace("_", " ").capitalize())
+
+
+def _transcript(doc: Mapping[str, Any], anchors: Sequence[str]) -> str:
+    transcript = doc.get("transcript") or []
+    cues: dict[int, list[str]] = {}
+    for e in doc.get("events") or []:
+        near = nearest_utterance(transcript, _num(e.get("start")) or 0.0, e.get("speaker"))
         if near is not None:
-            badges.setdefault(near, []).append(
-                f"<span class=badge title='{escape(e['reason'], quote=True)}'>"
-                f"{escape(e['prompt'] or e['kind'])}</span>")
+            colour = kind_colour(str(e.get("kind", "")))
+            cues.setdefault(near, []).append(
+                f'<div class="cue"><span class="badge" style="background:{colour}">'
+                f'{escape(_event_label(e))}</span><span class="muted">'
+                f'{clock(_num(e.get("start")))} \u00b7 {escape(str(e.get("reason") or ""))}'
+                f'</span></div>')
     rows = []
-    for u in tr:
-        marks = "".join(badges.pop(u["start"], []))
-        rows.append(f"<div class='utt {escape(u['speaker'])}' id='{_anchor(u['start'])}'>"
-                    f"<span class=t>{_t(u['start'])}</span><span class=who>"
-                    f"{escape(u['speaker'])}</span><span>{marks}{escape(u['text'])}</span></div>")
-    body = "".join(rows) or "<p class=meta>No transcript.</p>"
-    return f"<section><h2>Transcript</h2>{body}</section>"
+    for i, u in enumerate(transcript):
+        speaker = u.get("speaker") if u.get("speaker") in ("agent", "customer") else "other"
+        rows.append("".join(cues.get(i, [])))
+        rows.append(f'<div class="utt {speaker}" id="{anchors[i]}">'
+                    f'<a class="time" href="#{anchors[i]}">{clock(_num(u.get("start")))}</a>'
+                    f'<span class="who">{escape(str(u.get("speaker") or ""))}</span>'
+                    f'<span class="text">{escape(str(u.get("text") or "").strip())}</span>'
+                    f'</div>')
+    body = "".join(rows) or '<p class="empty">Nothing was transcribed.</p>'
+    return f'<section><h2>Transcript</h2>{body}</section>'
 
 
-def _events(doc: dict) -> str:
-    rows = "".join(
-        f"<tr><td class=t>{_t(e['start'])}</td><td>{escape(e['kind'])}</td>"
-        f"<td>{escape(e['prompt'] or '-')}</td><td>{escape(e['reason'])}</td>"
-        f"<td>{'yes' if e.get('prompted') else 'held back'}</td></tr>" for e in doc["events"])
+def _events(doc: Mapping[str, Any], anchors: Sequence[str]) -> str:
+    transcript = doc.get("transcript") or []
+    rows = []
+    for e in doc.get("events") or []:
+        start = _num(e.get("start"))
+        kind = str(e.get("kind") or "")
+        live = ('<span class="yes">Yes</span>' if e.get("prompted")
+                else '<span class="held">No, held back</span>')
+        rows.append(f'<tr><td>{_time_link(start, transcript, anchors, e.get("speaker"))}</td>'
+                    f'<td><i class="kind" style="background:{kind_colour(kind)}"></i>'
+                    f'{escape(kind.replace("_", " "))}</td>'
+                    f'<td>{escape(str(e.get("speaker") or ""))}</td>'
+                    f'<td>{escape(str(e.get("prompt") or _DASH))}</td>'
+                    f'<td>{escape(str(e.get("reason") or ""))}</td><td>{live}</td></tr>')
+    table = ('<table><thead><tr><th>Time</th><th>Kind</th><th>Who</th><th>Prompt</th>'
+             f'<th>Why</th><th>Shown live</th></tr></thead><tbody>{"".join(rows)}</tbody>'
+             '</table>' if rows else '<p class="empty">No events on this call.</p>')
     skipped = doc.get("skipped_kinds") or []
-    note = (f"<p class=meta>Not computed without the customer's channel: "
-            f"{escape(', '.join(skipped))}</p>" if skipped else "")
-    return (f"<section><h2>Events</h2><table><tr><th>time</th><th>kind</th><th>prompt</th>"
-            f"<th>why</th><th>shown live</th></tr>{rows}</table>{note}</section>")
+    note = (f'<p class="muted small">Not looked for without the customer\'s channel: '
+            f'{escape(", ".join(str(k).replace("_", " ") for k in skipped))}.</p>'
+            if skipped else "")
+    return f'<section><h2>Events</h2>{table}{note}</section>'
 
 
-def render_html(report: dict, tracks: dict[str, list] | None = None) -> str:
-    """The whole page for one schema-1 report (see the module docstring)."""
-    title = escape(f"callcoach scorecard: {Path(report['recording']).name}")
-    body = (_header(report) + _checks(report) + _metrics(report) + _svg(report, tracks)
-            + _transcript(report) + _events(report))
-    return (f"<!doctype html><html lang=en><head><meta charset=utf-8><title>{title}</title>"
-            f"<meta name=viewport content='width=device-width,initial-scale=1'>"
-            f"<style>{_CSS}</style></head><body><main>{body}</main></body></html>\n")
+def render_html(report: Mapping[str, Any],
+                tracks: Mapping[str, Sequence[Any]] | None = None) -> str:
+    """The whole page for one schema-1 report.
+
+    Args:
+        report: the `callcoach analyze` JSON document (fields beyond schema 1 are used
+            when present: `speech_turns`, `notes`, `skipped_kinds`, check labels).
+        tracks: optional plot data from `audio.analysis.loudness_tracks`: `t`,
+            `agent_dbfs`, `customer_dbfs` (absent for agent-only), `agent_pitch_hz`
+            (None or NaN where unvoiced).
+
+    Returns:
+        One HTML document as text, with everything it needs inline.
+    """
+    anchors = _anchors(report.get("transcript") or [])
+    name = PurePath(str(report.get("recording") or "")).name
+    body = (_header(report) + _checks(report, anchors) + _metrics(report)
+            + _timeline(report, tracks, anchors) + _transcript(report, anchors)
+            + _events(report, anchors))
+    footer = ("<footer>Made by callcoach on this computer. Nothing on this page was fetched "
+              "from or sent to the network.</footer>")
+    return ('<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
+            '<meta name="viewport" content="width=device-width, initial-scale=1">'
+            '<meta name="generator" content="callcoach">'
+            f'<title>Call scorecard: {escape(name)}</title><style>{_CSS}</style></head>'
+            f'<body><main>{body}{footer}</main></body></html>\n')

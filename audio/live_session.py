@@ -1,0 +1,129 @@
+"""A live call: capture from the agent's and the customer's devices into the live engine.
+
+Capture callbacks only fill ring buffers; one worker thread reads both every 20 ms,
+lines the two streams up by their first block's time, and feeds the engine. A device
+that fails mid-call is reported and its side continues as silence, so the call's data
+and the other side's cues are kept; the session never raises from its worker.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from audio.capture import CaptureConfig, CaptureFault, DeviceCapture
+from audio.devices import InputDevice
+from audio.live import LiveConfig, LiveEngine, LiveResult
+from audio.recording import SAMPLE_RATE
+from audio.transcribe import Transcriber
+from coaching.playbook import Playbook
+from coaching.timeline import Event
+
+__all__ = ["SessionConfig", "LiveSession"]
+
+_TICK_S = 0.02
+
+
+@dataclass(frozen=True)
+class SessionConfig:
+    live: LiveConfig = field(default_factory=LiveConfig)
+    capture: CaptureConfig = field(default_factory=CaptureConfig)
+
+
+class LiveSession:
+    """Start, run in the background, stop: a LiveResult with the whole call.
+
+    `agent`/`customer` may be the same device with `customer_channel` set (a stereo
+    headset adapter carrying both parties).
+    """
+
+    def __init__(self, agent: InputDevice, customer: InputDevice | None,
+                 config: SessionConfig, playbook: Playbook,
+                 transcriber: Transcriber | None = None,
+                 on_event: Callable[[Event], None] | None = None,
+                 on_fault: Callable[[CaptureFault], None] | None = None,
+                 customer_channel: int | None = None) -> None:
+        live = LiveConfig(**{**config.live.__dict__,
+                             "has_customer": customer is not None or customer_channel is not None})
+        self.engine = LiveEngine(live, playbook, transcriber, on_event)
+        self.on_fault = on_fault or (lambda f: None)
+        if customer_channel is not None:  # one stereo device, both parties
+            self.captures = [DeviceCapture(agent, config.capture, (0, customer_channel))]
+        else:
+            self.captures = [DeviceCapture(agent, config.capture)]
+            if customer is not None:
+                self.captures.append(DeviceCapture(customer, config.capture))
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._reported: set[int] = set()
+        self.faults: list[CaptureFault] = []
+        self.started_at: float | None = None
+
+    def _buffers(self):
+        return [b for c in self.captures for b in c.buffers]
+
+    def start(self) -> None:
+        """Open the devices (DeviceError if one can't be) and start the worker."""
+        for capture in self.captures:
+            capture.start()
+        self._thread = threading.Thread(target=self._run, name="callcoach-live", daemon=True)
+        self._thread.start()
+
+    def _check_faults(self) -> None:
+        for capture in self.captures:
+            capture.check()
+            for fault in capture.faults:
+                if id(fault) not in self._reported:
+                    self._reported.add(id(fault))
+                    self.faults.append(fault)
+                    self.on_fault(fault)
+
+    def _run(self) -> None:
+        buffers = self._buffers()
+        # Line the streams up: drop the head of whichever device started first.
+        while not self._stop.is_set() and any(c.first_block_time is None
+                                              for c in self.captures):
+            self._check_faults()
+            if any(f.fatal for f in self.faults):
+                break
+            time.sleep(_TICK_S)
+        starts = [c.first_block_time or time.monotonic() for c in self.captures]
+        zero = max(starts)
+        for capture, start in zip(self.captures, starts, strict=True):
+            skip = int(round((zero - start) * SAMPLE_RATE))
+            for buf in capture.buffers:
+                buf.read(skip)
+        self.started_at = zero
+        dead = [False] * len(buffers)
+        while not self._stop.is_set():
+            time.sleep(_TICK_S)
+            self._feed(buffers, dead, zero)
+        self._feed(buffers, dead, zero)
+
+    def _feed(self, buffers, dead: list[bool], zero: float) -> None:
+        self._check_faults()
+        for capture in self.captures:
+            if any(f.fatal for f in capture.faults):
+                for j, buf in enumerate(buffers):
+                    if buf in capture.buffers:
+                        dead[j] = True
+        live = [b.available() for b, d in zip(buffers, dead, strict=True) if not d]
+        n = min(live) if live else int(_TICK_S * SAMPLE_RATE)
+        if n <= 0:
+            return
+        blocks = [np.zeros(n, np.float32) if d else b.read(n)[1]
+                  for b, d in zip(buffers, dead, strict=True)]
+        self.engine.push(blocks[0], blocks[1] if len(blocks) > 1 else None, audio_zero=zero)
+
+    def stop(self) -> LiveResult:
+        """End the call: stop the devices, analyse and transcribe what is left, score."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+        for capture in self.captures:
+            capture.stop()
+        return self.engine.finish()

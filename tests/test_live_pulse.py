@@ -1,0 +1,164 @@
+"""The live coach through a real PulseAudio server: two null sinks ("agent" and
+"softphone"), each party's track played into one with paplay, both monitors captured.
+
+Event times are compared with the played file through the first agent turn (capture and
+playback start a few hundred ms apart); latency is measured by the engine from the audio
+moment the condition became true to the moment the prompt was emitted.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+import soundfile as sf
+
+from audio.analysis import analyze_recording
+from audio.devices import find_device, list_input_devices
+from audio.live import LiveConfig
+from audio.live_session import LiveSession, SessionConfig
+from audio.transcribe import Transcriber
+from coaching.playbook import load_playbook
+from tests.calls import ANGRY
+from tests.callsynth import synth_call
+
+pytestmark = [pytest.mark.slow]
+
+
+def _pactl(*args: str) -> str:
+    return subprocess.run(["pactl", *args], capture_output=True, text=True, check=True,
+                          timeout=10).stdout.strip()
+
+
+@pytest.fixture(scope="module")
+def pulse():
+    """A running PulseAudio server (started here as CI does) and two fresh null sinks."""
+    assert shutil.which("pulseaudio") and shutil.which("paplay"), \
+        "pulseaudio and pulseaudio-utils are test dependencies (scripts/setup --test)"
+    if subprocess.run(["pactl", "info"], capture_output=True).returncode != 0:
+        subprocess.run(["pulseaudio", "--start", "--exit-idle-time=-1"], check=True,
+                       capture_output=True)
+        for _ in range(50):
+            if subprocess.run(["pactl", "info"], capture_output=True).returncode == 0:
+                break
+            time.sleep(0.1)
+    tag = f"cc{os.getpid()}"
+    sinks = {}
+    for role in ("agent", "softphone"):
+        name = f"{tag}_{role}"
+        sinks[role] = (name, _pactl("load-module", "module-null-sink", f"sink_name={name}"))
+    yield {role: name for role, (name, _) in sinks.items()}, {r: m for r, (_, m) in
+                                                              sinks.items()}
+    for _, module in sinks.values():
+        subprocess.run(["pactl", "unload-module", module], capture_output=True)
+
+
+@pytest.fixture(scope="module")
+def call(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("pulse")
+    synth = synth_call(ANGRY, folder / "angry.wav")
+    audio, rate = sf.read(synth.path, dtype="float32")
+    tracks = {}
+    for role, ch in (("agent", 0), ("softphone", 1)):
+        tracks[role] = folder / f"{role}.wav"
+        sf.write(tracks[role], audio[:, ch], rate)
+    return synth, tracks
+
+
+def _devices(names):
+    devices = list_input_devices()
+    return {role: find_device(f"pulse:{name}.monitor", devices) for role, name in names.items()}
+
+
+def _play(sink: str, path: Path) -> subprocess.Popen:
+    return subprocess.Popen(["paplay", f"--device={sink}", str(path)])
+
+
+def test_live_call_through_pulseaudio(pulse, call) -> None:
+    names, _ = pulse
+    synth, tracks = call
+    dev = _devices(names)
+    seen = []
+    session = LiveSession(dev["agent"], dev["softphone"], SessionConfig(), load_playbook(),
+                          Transcriber(), on_event=seen.append)
+    session.engine._transcriber.load()
+    session.start()
+    players = [_play(names[r], tracks[r]) for r in ("agent", "softphone")]
+    for p in players:
+        assert p.wait(timeout=120) == 0
+    time.sleep(1.5)
+    result = session.stop()
+    assert session.faults == []
+
+    # Align the capture with the file through the first agent turn.
+    first_turn = next(t for t in result.timeline.turns if t.speaker == "agent")
+    shift = first_turn.start - synth.lines[0].start
+    interruptions = [e for e in result.events if e.kind == "interruption"]
+    assert len(interruptions) == 2
+    for e, line in zip(interruptions, ("Okay, well", "Sir, you need"), strict=True):
+        assert e.start - shift == pytest.approx(synth.line(line).start, abs=0.25)
+    raised = [e for e in result.events if e.kind == "raised_voice"]
+    assert len(raised) == 1
+    shout = synth.line("Calm down")
+    assert shout.start - 0.3 <= raised[0].start - shift <= shout.start + 2.0
+
+    # Latency targets: acoustic prompts within 0.5 s, transcripts within 1.5 s of the
+    # utterance end, phrase prompts within 2 s.
+    for e in interruptions + raised:
+        assert session.engine.latency_of(e) < 0.5, e
+    assert session.engine.transcript_latencies
+    assert max(session.engine.transcript_latencies) < 1.5
+    phrase = [e for e in seen if e.kind in ("prompt_apologize", "forbidden_phrase")]
+    assert {e.kind for e in phrase} == {"prompt_apologize", "forbidden_phrase"}
+    for e in phrase:
+        assert session.engine.latency_of(e) < 2.0
+
+    # The live scorecard judges the call as `callcoach analyze` does on the same file.
+    batch = analyze_recording(synth.path)
+    live_checks = {c.id: c.passed for c in result.scorecard.checks if c.applicable}
+    batch_checks = {c.id: c.passed for c in batch.scorecard.checks if c.applicable}
+    assert live_checks == batch_checks
+
+
+def test_device_lost_mid_call_is_reported_and_the_call_kept(pulse, call) -> None:
+    names, modules = pulse
+    _, tracks = call
+    dev = _devices(names)
+    faults = []
+    session = LiveSession(dev["agent"], dev["softphone"],
+                          SessionConfig(live=LiveConfig(transcribe=False)), load_playbook(),
+                          on_fault=faults.append)
+    session.start()
+    players = [_play(names[r], tracks[r]) for r in ("agent", "softphone")]
+    time.sleep(8)
+    subprocess.run(["pactl", "unload-module", modules["softphone"]], check=True)
+    time.sleep(4)
+    result = session.stop()
+    for p in players:
+        p.kill()
+    assert any(f.fatal for f in faults), "the lost device was not reported"
+    assert result.timeline.duration_s > 10  # the call went on after the loss
+    assert any(t.speaker == "agent" for t in result.timeline.turns)
+    # Put the sink back for any later test.
+    modules["softphone"] = _pactl("load-module", "module-null-sink",
+                                  f"sink_name={names['softphone']}")
+
+
+def test_agent_only_live(pulse, call) -> None:
+    names, _ = pulse
+    _, tracks = call
+    dev = _devices(names)
+    session = LiveSession(dev["agent"], None, SessionConfig(live=LiveConfig(transcribe=False)),
+                          load_playbook())
+    session.start()
+    player = _play(names["agent"], tracks["agent"])
+    time.sleep(8)
+    result = session.stop()
+    player.kill()
+    assert not result.timeline.has_customer
+    assert "interruption" in result.skipped_kinds
+    assert any(t.speaker == "agent" for t in result.timeline.turns)
