@@ -22,6 +22,8 @@ from desktop.html_svg import (
     PITCH_COLOUR,
     anchor_id,
     clock,
+    event_line,
+    finite,
     kind_colour,
     nearest_utterance,
     timeline_svg,
@@ -83,11 +85,14 @@ border-left:3px solid var(--link);font-size:14px}}
 .score .none{{font-size:22px;font-weight:600;color:var(--muted)}}
 .learn{{display:grid;grid-template-columns:repeat(5,1fr);gap:16px;margin-top:20px;
 padding-top:16px;border-top:1px solid var(--line)}}
-.learn .top{{display:flex;justify-content:space-between;font-size:14px}}
+.learn .top{{display:flex;flex-wrap:wrap;justify-content:space-between;column-gap:6px;
+font-size:14px}}
 .bar{{height:8px;margin-top:6px;border-radius:4px;background:#e9ecf1;overflow:hidden}}
 .bar i{{display:block;height:100%;border-radius:4px}}
 .cols{{display:grid;grid-template-columns:1fr 1fr;gap:16px}}
-.cols>section{{margin:0}}
+.cols{{margin-bottom:16px}}.cols>section{{margin:0}}
+.na-list{{display:grid;grid-template-columns:1fr 1fr;column-gap:32px}}
+.na-list .check:nth-of-type(2){{border-top:0}}
 .check{{display:grid;grid-template-columns:24px 1fr;gap:0 8px;padding:10px 0;
 border-top:1px solid var(--line);break-inside:avoid}}
 .check:first-of-type{{border-top:0}}
@@ -105,6 +110,7 @@ th,td{{text-align:left;padding:6px 8px;border-bottom:1px solid var(--line);verti
 th{{font-size:12px;text-transform:uppercase;letter-spacing:.04em;color:var(--muted);
 font-weight:600}}
 td.v{{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}}
+td.nw,th{{white-space:nowrap}}
 .metrics{{display:grid;grid-template-columns:repeat(3,1fr);gap:20px}}
 .legend{{display:flex;flex-wrap:wrap;gap:6px 18px;font-size:13px;color:var(--muted);
 margin-top:8px}}
@@ -124,20 +130,13 @@ font-weight:600;white-space:nowrap}}
 .kind{{display:inline-block;width:9px;height:9px;border-radius:50%;margin-right:6px}}
 .yes{{color:var(--good);font-weight:600}}.held{{color:var(--muted)}}
 footer{{text-align:center;font-size:12px;color:var(--muted);margin-top:24px}}
-@media (max-width:760px){{.cols,.metrics{{grid-template-columns:1fr}}
+@media screen and (max-width:760px){{.cols,.metrics,.na-list{{grid-template-columns:1fr}}
 .learn{{grid-template-columns:repeat(3,1fr)}}.head{{flex-direction:column}}}}
-@media print{{body{{background:#fff;font-size:12px}}main{{max-width:none;padding:0}}
-section{{border-color:#d5d9e0;break-inside:auto}}.head,.learn,tr,.utt,.cue{{break-inside:avoid}}
+@media print{{body{{background:#fff;zoom:.8}}main{{max-width:none;padding:0}}
+section{{border-color:#d5d9e0;padding:14px 18px;break-inside:auto}}
+.head,.learn,tr,.utt,.cue{{break-inside:avoid}}
 a{{color:inherit}}@page{{margin:14mm}}}}
 """
-
-
-def _num(value: Any) -> float | None:
-    try:
-        f = float(value)
-    except (TypeError, ValueError):
-        return None
-    return f if math.isfinite(f) else None
 
 
 def _band(fraction: float) -> str:
@@ -151,15 +150,16 @@ def _anchors(transcript: Sequence[Mapping[str, Any]]) -> list[str]:
     seen: dict[str, int] = {}
     out = []
     for u in transcript:
-        base = anchor_id(_num(u.get("start")) or 0.0)
+        base = anchor_id(finite(u.get("start")) or 0.0)
         seen[base] = seen.get(base, 0) + 1
         out.append(base if seen[base] == 1 else f"{base}-{seen[base]}")
     return out
 
 
 def _time_link(t: float | None, transcript: Sequence[Mapping[str, Any]],
-               anchors: Sequence[str], speaker: str | None = None) -> str:
-    near = None if t is None else nearest_utterance(transcript, t, speaker)
+               anchors: Sequence[str], near: int | None = None) -> str:
+    if near is None and t is not None:
+        near = nearest_utterance(transcript, t)
     if near is None:
         return f'<span class="time">{clock(t)}</span>'
     return f'<a class="time" href="#{anchors[near]}">{clock(t)}</a>'
@@ -190,7 +190,7 @@ def _header(doc: Mapping[str, Any]) -> str:
     else:
         channels = f"Stereo, agent on the {escape(str(doc.get('agent_channel') or 'left'))}"
     generated = datetime.datetime.now().strftime("%Y-%m-%d %H:%M")
-    facts = (f'<span>Length <b>{clock(_num(doc.get("duration_s")))}</b></span>'
+    facts = (f'<span>Length <b>{clock(finite(doc.get("duration_s")))}</b></span>'
              f'<span>Channels <b>{channels}</b></span>'
              f'<span>Model <b>{escape(str(doc.get("model") or _DASH))}</b></span>'
              f'<span>Generated <b>{generated}</b></span>')
@@ -207,8 +207,8 @@ def _learn(breakdown: Mapping[str, Mapping[str, Any]]) -> str:
     cats = [c for c in _LEARN if c in breakdown] + [c for c in breakdown if c not in _LEARN]
     cells = []
     for cat in cats:
-        earned = _num(breakdown[cat].get("earned")) or 0.0
-        possible = _num(breakdown[cat].get("possible")) or 0.0
+        earned = finite(breakdown[cat].get("earned")) or 0.0
+        possible = finite(breakdown[cat].get("possible")) or 0.0
         if possible > 0:
             frac = earned / possible
             figure = f"{earned:g} / {possible:g}"
@@ -229,14 +229,14 @@ def _evidence(ev: Mapping[str, Any], doc: Mapping[str, Any], anchors: Sequence[s
     spoken = {str(u.get("text") or "").strip().casefold() for u in transcript}
     shown = (f'<span class="quote">\u201c{escape(text)}\u201d</span>'
              if text.casefold() in spoken else escape(text))
-    return f'<div class="ev">{_time_link(_num(ev.get("t")), transcript, anchors)}{shown}</div>'
+    return f'<div class="ev">{_time_link(finite(ev.get("t")), transcript, anchors)}{shown}</div>'
 
 
 def _check(c: Mapping[str, Any], doc: Mapping[str, Any], anchors: Sequence[str]) -> str:
     state = "na" if not c.get("applicable", True) else "pass" if c.get("passed") else "fail"
     icon = {"pass": "\u2713", "fail": "!", "na": "\u2013"}[state]
     ev = "".join(_evidence(e, doc, anchors) for e in c.get("evidence") or [])
-    weight = _num(c.get("weight")) or 1.0
+    weight = finite(c.get("weight")) or 1.0
     counts = f" \u00b7 counts \u00d7{weight:g}" if weight != 1 and state != "na" else ""
     return (f'<div class="check {state}"><span class="icon">{icon}</span><div>'
             f'<span class="label">{escape(str(c.get("label") or c.get("id") or ""))}</span>'
@@ -249,7 +249,7 @@ def _checks(doc: Mapping[str, Any], anchors: Sequence[str]) -> str:
     judged = [c for c in checks if c.get("applicable", True)]
     good = [c for c in judged if c.get("passed")]
     bad = sorted((c for c in judged if not c.get("passed")),
-                 key=lambda c: -(_num(c.get("weight")) or 1.0))
+                 key=lambda c: -(finite(c.get("weight")) or 1.0))
     na = [c for c in checks if not c.get("applicable", True)]
 
     def column(title: str, items: list, empty: str) -> str:
@@ -257,20 +257,21 @@ def _checks(doc: Mapping[str, Any], anchors: Sequence[str]) -> str:
         count = f'<span class="muted">({len(items)})</span>'
         return f"<section><h2>{title} {count}</h2>{body}</section>"
 
-
-    out = ('<div class="cols">'
-           + column("What went well", good, "Nothing on this call yet.")
-           + column("What to change", bad, "Nothing: every check that applied was passed.")
-           + "</div>")
+    out = ""
+    if judged:
+        out = ('<div class="cols">'
+               + column("What went well", good, "None of the checks was passed.")
+               + column("What to change", bad, "Nothing: every check that applied was passed.")
+               + "</div>")
     if na:
         out += ('<section><h2>Not judged on this call <span class="muted">'
-                f'({len(na)})</span></h2>{"".join(_check(c, doc, anchors) for c in na)}'
-                '</section>')
-    return f'<div class="checks" style="margin-bottom:16px">{out}</div>'
+                f'({len(na)})</span></h2><div class="na-list">'
+                f'{"".join(_check(c, doc, anchors) for c in na)}</div></section>')
+    return out
 
 
 def _metric_value(value: Any, unit: str) -> str:
-    v = _num(value)
+    v = finite(value)
     if v is None:
         return _DASH
     if unit == "pct":
@@ -321,20 +322,20 @@ def _transcript(doc: Mapping[str, Any], anchors: Sequence[str]) -> str:
     transcript = doc.get("transcript") or []
     cues: dict[int, list[str]] = {}
     for e in doc.get("events") or []:
-        near = nearest_utterance(transcript, _num(e.get("start")) or 0.0, e.get("speaker"))
+        near = event_line(transcript, e)
         if near is not None:
             colour = kind_colour(str(e.get("kind", "")))
             cues.setdefault(near, []).append(
                 f'<div class="cue"><span class="badge" style="background:{colour}">'
                 f'{escape(_event_label(e))}</span><span class="muted">'
-                f'{clock(_num(e.get("start")))} \u00b7 {escape(str(e.get("reason") or ""))}'
+                f'{clock(finite(e.get("start")))} \u00b7 {escape(str(e.get("reason") or ""))}'
                 f'</span></div>')
     rows = []
     for i, u in enumerate(transcript):
         speaker = u.get("speaker") if u.get("speaker") in ("agent", "customer") else "other"
         rows.append("".join(cues.get(i, [])))
         rows.append(f'<div class="utt {speaker}" id="{anchors[i]}">'
-                    f'<a class="time" href="#{anchors[i]}">{clock(_num(u.get("start")))}</a>'
+                    f'<a class="time" href="#{anchors[i]}">{clock(finite(u.get("start")))}</a>'
                     f'<span class="who">{escape(str(u.get("speaker") or ""))}</span>'
                     f'<span class="text">{escape(str(u.get("text") or "").strip())}</span>'
                     f'</div>')
@@ -346,16 +347,17 @@ def _events(doc: Mapping[str, Any], anchors: Sequence[str]) -> str:
     transcript = doc.get("transcript") or []
     rows = []
     for e in doc.get("events") or []:
-        start = _num(e.get("start"))
+        start = finite(e.get("start"))
         kind = str(e.get("kind") or "")
         live = ('<span class="yes">Yes</span>' if e.get("prompted")
                 else '<span class="held">No, held back</span>')
-        rows.append(f'<tr><td>{_time_link(start, transcript, anchors, e.get("speaker"))}</td>'
-                    f'<td><i class="kind" style="background:{kind_colour(kind)}"></i>'
+        link = _time_link(start, transcript, anchors, event_line(transcript, e))
+        rows.append(f'<tr><td class="nw">{link}</td>'
+                    f'<td class="nw"><i class="kind" style="background:{kind_colour(kind)}"></i>'
                     f'{escape(kind.replace("_", " "))}</td>'
                     f'<td>{escape(str(e.get("speaker") or ""))}</td>'
                     f'<td>{escape(str(e.get("prompt") or _DASH))}</td>'
-                    f'<td>{escape(str(e.get("reason") or ""))}</td><td>{live}</td></tr>')
+                    f'<td>{escape(str(e.get("reason") or ""))}</td><td class="nw">{live}</td></tr>')
     table = ('<table><thead><tr><th>Time</th><th>Kind</th><th>Who</th><th>Prompt</th>'
              f'<th>Why</th><th>Shown live</th></tr></thead><tbody>{"".join(rows)}</tbody>'
              '</table>' if rows else '<p class="empty">No events on this call.</p>')

@@ -15,7 +15,7 @@ from html import escape
 from typing import Any
 
 __all__ = ["AGENT_COLOUR", "CUSTOMER_COLOUR", "PITCH_COLOUR", "kind_colour", "timeline_svg",
-           "clock", "anchor_id", "nearest_utterance"]
+           "clock", "anchor_id", "nearest_utterance", "event_line", "finite"]
 
 AGENT_COLOUR = "#2f6fd1"
 CUSTOMER_COLOUR = "#dd8a2e"
@@ -30,6 +30,7 @@ _KIND_GROUPS = {
     "#b42361": ("forbidden_phrase",),
 }
 _PROMPT_COLOUR, _OTHER_COLOUR = "#0f8790", "#6b7280"
+_SILENCE_KINDS = ("dead_air", "slow_response")
 
 _W, _LEFT, _RIGHT = 1000, 78, 50
 _PANEL_TOP, _PANEL_H, _LANE_H, _LANE_GAP = 26.0, 140, 14, 8
@@ -59,23 +60,35 @@ def anchor_id(t: float) -> str:
 
 
 def nearest_utterance(transcript: Sequence[Mapping[str, Any]], start: float,
-                      speaker: str | None = None) -> int | None:
-    """Index of the utterance closest to `start`: one that contains it wins, then the
-    nearest edge; on a tie the utterance of `speaker` (the event's own party)."""
-    best: tuple[float, int, int] | None = None
+                      end: float | None = None, speaker: str | None = None) -> int | None:
+    """Index of the transcript line closest to the span `start`..`end`: the nearest one,
+    then the one overlapping it most, then the line of `speaker` (the event's own party)."""
+    end = start if end is None else max(start, end)
+    best: tuple[float, float, int, int] | None = None
     for i, u in enumerate(transcript):
-        s, e = _num(u.get("start")), _num(u.get("end"))
-        if s is None:
+        us, ue = finite(u.get("start")), finite(u.get("end"))
+        if us is None:
             continue
-        e = s if e is None else e
-        gap = 0.0 if s <= start <= e else min(abs(start - s), abs(start - e))
-        key = (gap, 0 if u.get("speaker") == speaker else 1, i)
+        ue = us if ue is None else max(us, ue)
+        gap = max(0.0, us - end, start - ue)
+        overlap = max(0.0, min(end, ue) - max(start, us))
+        key = (round(gap, 2), -round(overlap, 2), 0 if u.get("speaker") == speaker else 1, i)
         if best is None or key < best:
             best = key
-    return None if best is None else best[2]
+    return None if best is None else best[3]
 
 
-def _num(value: Any) -> float | None:
+def event_line(transcript: Sequence[Mapping[str, Any]], event: Mapping[str, Any]) -> int | None:
+    """The transcript line an event belongs to. A silence (dead air, a slow answer) belongs
+    to the line that broke it; anything else to the speech it overlaps most."""
+    start = finite(event.get("start")) or 0.0
+    end = finite(event.get("end"))
+    if event.get("kind") in _SILENCE_KINDS and end is not None:
+        start = end
+    return nearest_utterance(transcript, start, end, event.get("speaker"))
+
+
+def finite(value: Any) -> float | None:
     """A finite float or None: JSON nulls, NaN pitch and strings all become None."""
     try:
         f = float(value)
@@ -121,7 +134,7 @@ def _series(t: Sequence[Any], values: Sequence[Any] | None) -> list[tuple[float,
     stride = max(1, math.ceil(len(t) / _MAX_POINTS))
     out: list[tuple[float, float] | None] = []
     for i in range(0, min(len(t), len(values)), stride):
-        ti, vi = _num(t[i]), _num(values[i])
+        ti, vi = finite(t[i]), finite(values[i])
         out.append(None if ti is None or vi is None else (ti, vi))
     return out
 
@@ -135,6 +148,34 @@ def _path(points: list[tuple[float, float] | None]) -> str:
             continue
         d.append(f"{'L' if pen_down else 'M'}{p[0]:.1f} {p[1]:.1f}")
         pen_down = True
+    return "".join(d)
+
+
+def _break_jumps(points: list[tuple[float, float] | None], ratio: float = 1.45
+                 ) -> list[tuple[float, float] | None]:
+    """Lift the pen where pitch leaps by more than a fifth between two points: that is a
+    tracker's octave error or a new phrase, and a line across it would read as a glide."""
+    out: list[tuple[float, float] | None] = []
+    for p in points:
+        prev = out[-1] if out else None
+        if p is not None and prev is not None and max(p[1], prev[1]) > ratio * min(p[1], prev[1]):
+            out.append(None)
+        out.append(p)
+    return out
+
+
+def _area(points: list[tuple[float, float] | None], base: float) -> str:
+    """Each unbroken run of points as a closed shape down to the floor of the plot."""
+    d: list[str] = []
+    run: list[tuple[float, float]] = []
+    for p in [*points, None]:
+        if p is not None:
+            run.append(p)
+            continue
+        if len(run) > 1:
+            d.append(f"M{run[0][0]:.1f} {base:.1f}" + "".join(f"L{x:.1f} {y:.1f}" for x, y in run)
+                     + f"L{run[-1][0]:.1f} {base:.1f}Z")
+        run = []
     return "".join(d)
 
 
@@ -157,8 +198,9 @@ def _loudness_panel(tracks: Mapping[str, Sequence[Any]], sc: _Scale) -> list[str
         pts = [None if p is None else (sc.x(p[0]), y_db(p[1]))
                for p in _series(t, tracks.get(key))]
         if any(pts):
-            out.append(f'<path class="loud" d="{_path(pts)}" fill="none" stroke="{colour}" '
-                       f'stroke-width="1.3" stroke-linejoin="round"/>')
+            out.append(f'<path d="{_area(pts, bottom)}" fill="{colour}" fill-opacity="0.13"/>'
+                       f'<path class="loud" d="{_path(pts)}" fill="none" stroke="{colour}" '
+                       f'stroke-width="1.2" stroke-linejoin="round"/>')
     pitch = _series(t, tracks.get("agent_pitch_hz"))
     voiced = [p[1] for p in pitch if p is not None]
     if voiced:
@@ -167,9 +209,9 @@ def _loudness_panel(tracks: Mapping[str, Sequence[Any]], sc: _Scale) -> list[str
         def y_hz(hz: float) -> float:
             return bottom - (bottom - top) * (min(max(hz, lo), hi) - lo) / (hi - lo)
 
-        pts = [None if p is None else (sc.x(p[0]), y_hz(p[1])) for p in pitch]
+        pts = [None if p is None else (sc.x(p[0]), y_hz(p[1])) for p in _break_jumps(pitch)]
         out.append(f'<path class="pitch" d="{_path(pts)}" fill="none" stroke="{PITCH_COLOUR}" '
-                   f'stroke-width="1.6" stroke-linecap="round" stroke-dasharray="0.1 2.6"/>')
+                   f'stroke-width="1.5" stroke-linejoin="round" stroke-linecap="round"/>')
         xr = _W - _RIGHT + 8
         out.append(f'<text x="{xr}" y="{top - 10:.0f}" class="ax">Hz</text>')
         for hz in (lo, (lo + hi) / 2, hi):
@@ -189,7 +231,7 @@ def _turn_lanes(turns: Sequence[Mapping[str, Any]], speakers: Sequence[str], y0:
                    f'<rect x="{_LEFT}" y="{y:.0f}" width="{_W - _LEFT - _RIGHT}" '
                    f'height="{_LANE_H}" fill="#f3f5f8" rx="3"/>')
         for turn in turns:
-            s, e = _num(turn.get("start")), _num(turn.get("end"))
+            s, e = finite(turn.get("start")), finite(turn.get("end"))
             if turn.get("speaker") != spk or s is None:
                 continue
             x0, x1 = sc.x(s), sc.x(e if e is not None else s)
@@ -206,14 +248,14 @@ def _markers(doc: Mapping[str, Any], top: float, lane_y: float, sc: _Scale,
     out = []
     transcript = doc.get("transcript") or []
     for e in doc.get("events") or []:
-        s = _num(e.get("start")) or 0.0
-        end = _num(e.get("end"))
+        s = finite(e.get("start")) or 0.0
+        end = finite(e.get("end"))
         colour = kind_colour(str(e.get("kind", "")))
         x0 = sc.x(s)
         width = max(4.0, sc.x(end if end is not None else s) - x0)
         what = e.get("prompt") or str(e.get("kind", "")).replace("_", " ")
         title = escape(f"{clock(s)}  {what}: {e.get('reason', '')}")
-        near = nearest_utterance(transcript, s, e.get("speaker"))
+        near = event_line(transcript, e)
         link = f'<a href="#{anchors[near]}">' if near is not None else "<a>"
         out.append(f'<g class="marker"><title>{title}</title>{link}'
                    f'<line x1="{x0:.1f}" x2="{x0:.1f}" y1="{top:.0f}" y2="{lane_y:.0f}" '
@@ -232,8 +274,8 @@ def timeline_svg(doc: Mapping[str, Any], tracks: Mapping[str, Sequence[Any]] | N
     """
     transcript = doc.get("transcript") or []
     turns = doc.get("speech_turns") or transcript
-    ends = [_num(x.get("end")) for x in [*turns, *(doc.get("events") or [])]]
-    duration = _num(doc.get("duration_s")) or max([e for e in ends if e is not None] or [1.0])
+    ends = [finite(x.get("end")) for x in [*turns, *(doc.get("events") or [])]]
+    duration = finite(doc.get("duration_s")) or max([e for e in ends if e is not None] or [1.0])
     sc = _Scale(duration)
     has_tracks = bool(tracks and tracks.get("t"))
     customer = (doc.get("channels") != "agent-only"
