@@ -82,11 +82,20 @@ class _Track:
             self.audio_start += len(self.audio.popleft())
 
     def clip(self, start_s: float, end_s: float) -> tuple[np.ndarray, float]:
-        """The kept audio between two call times (clamped to what is kept)."""
-        whole = np.concatenate(self.audio) if self.audio else np.zeros(0, np.float32)
+        """The kept audio between two call times (clamped to what is kept), copying only
+        the blocks that overlap it."""
         a = max(self.audio_start, int(start_s * SAMPLE_RATE))
         b = min(self.received, int(end_s * SAMPLE_RATE))
-        return whole[a - self.audio_start:max(a, b) - self.audio_start], a / SAMPLE_RATE
+        pieces, pos = [], self.audio_start
+        for block in self.audio:
+            lo, hi = max(a, pos), min(b, pos + len(block))
+            if lo < hi:
+                pieces.append(block[lo - pos:hi - pos])
+            pos += len(block)
+            if pos >= b:
+                break
+        clip = np.concatenate(pieces) if pieces else np.zeros(0, np.float32)
+        return clip, a / SAMPLE_RATE
 
 
 class LiveEngine:

@@ -95,3 +95,18 @@ def test_bounded_backlog_drops_the_oldest(angry) -> None:
     assert status.backlog <= 2 and status.dropped_utterances > 0
     # The acoustic cues were never held up by the slow worker.
     assert [e.kind for e in result.events].count("interruption") == 2
+
+
+def test_utterance_audio_is_cut_from_the_kept_blocks() -> None:
+    import numpy as np
+
+    from audio.live import _Track
+
+    track = _Track("agent", LiveConfig(keep_audio_s=2.0))
+    x = np.arange(16000 * 5, dtype=np.float32)
+    for i in range(0, len(x), 333):
+        track.add_audio(x[i:i + 333])
+    clip, offset = track.clip(3.5, 4.25)
+    assert offset == 3.5 and np.array_equal(clip, x[56000:68000])
+    clip, offset = track.clip(0.0, 1.0)  # older than what is kept: nothing, not garbage
+    assert len(clip) == 0 and track.audio_start / 16000 >= 2.9
