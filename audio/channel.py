@@ -7,6 +7,7 @@ frames because every stage works on whole 512-sample windows and keeps its state
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from itertools import starmap
 
 import numpy as np
 
@@ -72,13 +73,12 @@ class ChannelAnalyzer:
         probs = np.repeat(self.vad.process(body.reshape(n_win, WINDOW)), _HOPS_PER_WINDOW)
         step = self._turns.push(probs)
         feats = self._features.push(body, pitch_mask=step.voice)
-        t0 = feats.first_hop
-        nan = float("nan")
-        pitch = np.where(step.voice, feats.pitch_hz, nan).tolist()
-        frames = [Frame(round((t0 + i) * HOP_S, 3), db, hz, p, v, it)
-                  for i, (db, hz, p, v, it) in enumerate(zip(
-                      feats.dbfs.tolist(), pitch, probs.tolist(), step.voice.tolist(),
-                      step.in_turn.tolist(), strict=True))]
+        first = feats.first_hop
+        times = np.round(np.arange(first, first + len(probs)) * HOP_S, 3).tolist()
+        pitch = np.where(step.voice, feats.pitch_hz, np.nan).tolist()
+        frames = list(starmap(Frame, zip(
+            times, feats.dbfs.tolist(), pitch, probs.tolist(), step.voice.tolist(),
+            step.in_turn.tolist(), strict=True)))
         return ChannelUpdate(frames, step.closed, self._turns.open_turn_start)
 
     def flush(self) -> ChannelUpdate:
