@@ -1,181 +1,369 @@
-"""Whisper (faster-whisper) on speech only, with word times in call time.
+"""Whisper (faster-whisper) on speech turns only, with word times in call time.
 
 Two entry points for the one model: `transcribe_utterance` for the live engine (each
-utterance as it ends) and `transcribe_segments` for a recorded call, which packs a
-speaker's turns into windows of up to ~28 s so that Whisper's fixed 30-s cost is paid
-per window, not per turn (a call has hundreds of turns). Whisper's known failure modes
-are guarded: only VAD speech is transcribed, segments Whisper itself judges as
-no-speech are dropped, `condition_on_previous_text` is off (no repetition loops carried
-across windows), and repeated-phrase loops and stock silence phrases are discarded.
+utterance as it ends) and `transcribe_segments` for a recorded call. Whisper pads its
+input to 30 s, so one call costs the same for a 1-s "yes" as for 28 s of speech; a call
+has hundreds of turns, so the recorded-call path packs a speaker's turns into windows of
+up to ~28 s (turns joined by a short silence, so Whisper hears the boundary) and pays the
+fixed cost once per window. A map from window time to call time brings every word back
+to its turn.
+
+Whisper's known failure modes are guarded here rather than trusted away:
+  - only VAD speech is given to it (the caller's turns), never long silence;
+  - `condition_on_previous_text` is off, so one loop cannot feed the next window;
+  - no temperature fallback: decoding is deterministic and the guards below decide;
+  - segments it judges as no-speech with low confidence are dropped, per segment (its own
+    skip would throw away a whole window because one quiet turn opens it);
+  - words that land in the silence between packed turns are dropped;
+  - repetition loops (a repeated n-gram, or text that compresses too well) are dropped;
+  - its stock silence phrases ("Thank you.", "Thanks for watching!", "you") are dropped
+    when they come from a quiet turn or Whisper itself thinks there was no speech.
 """
 
 from __future__ import annotations
 
-import os
+import logging
+import math
 import threading
+import zlib
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
-from audio.model_location import ModelError, ModelSpec, resolve_model
+from audio.model_location import ModelSpec, load_model, resolve_model
 from audio.recording import SAMPLE_RATE
 from coaching.timeline import Speaker, Utterance, Word
 
 __all__ = ["TranscriberConfig", "Transcriber"]
 
-_WINDOW_S = 28.0
-_GAP_S = 0.3  # silence between packed turns, so Whisper hears a boundary
-_SILENCE_PHRASES = {"thank you", "thanks for watching", "you", "bye", "thank you very much",
-                    "thanks for watching and see you next time"}
+_FRAME = SAMPLE_RATE // 20  # 50 ms, for loudness and quiet split points
+_MIN_PIECE_S = 0.05
+_WHISPER_FRAME_S = 0.01  # a `Segment.seek` is counted in 10-ms feature frames
+_SILENCE_PHRASES = frozenset({
+    "you", "thank you", "thank you very much", "thanks", "thanks for watching",
+    "thank you for watching", "thanks for watching and see you next time",
+    "please subscribe", "subscribe", "bye",
+})
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
 class TranscriberConfig:
-    model: str | None = None  # None = the bundled tiny.en
+    """How to run Whisper; a worker gets one of these, never the settings.
+
+    Attributes:
+        model: None for the bundled tiny.en, a size name or a model folder.
+        language: the language spoken (Whisper does not have to guess).
+        cpu_threads: threads for CTranslate2.
+        beam_size: 1 is greedy: several times faster, nearly as accurate on short turns.
+        no_speech_threshold: a segment Whisper thinks is this likely to be no speech...
+        logprob_threshold: ...and whose words are this unlikely on average is dropped.
+        compression_ratio_threshold: text that gzips better than this is a loop.
+        quiet_db: a silence phrase from a turn this far below the speaker's level is
+            dropped (as is one under `floor_dbfs`).
+        floor_dbfs: the level under which a turn is silence whatever the speaker's level.
+        window_s: audio per Whisper call (under its 30-s input, leaving room to end).
+        gap_s: silence between packed turns.
+    """
+
+    model: str | None = None
     language: str = "en"
     cpu_threads: int = 2
     beam_size: int = 1
     no_speech_threshold: float = 0.6
     logprob_threshold: float = -1.0
     compression_ratio_threshold: float = 2.4
-    min_word_probability: float = 0.0
+    quiet_db: float = 20.0
+    floor_dbfs: float = -60.0
+    window_s: float = 28.0
+    gap_s: float = 0.3
+
+
+@dataclass(frozen=True)
+class _Piece:
+    """A stretch of one input segment placed in a window."""
+
+    at: float  # start in the window (s)
+    call_start: float  # start in the call (s)
+    duration: float
+    segment: int  # index of the input segment
+    level_dbfs: float  # its speech level (90th percentile of 50-ms frames)
+
+    @property
+    def at_end(self) -> float:
+        return self.at + self.duration
+
+    @property
+    def shift(self) -> float:
+        return self.call_start - self.at
 
 
 @dataclass
 class _Window:
-    """Packed audio and, for each piece, (window offset, call start, duration, segment)."""
+    """Turns laid end to end, each followed by `gap_s` of silence, for one Whisper call."""
 
-    pieces: list[tuple[float, float, float, int]]
-    audio: list[np.ndarray]
+    pieces: list[_Piece] = field(default_factory=list)
+    chunks: list[np.ndarray] = field(default_factory=list)
     length_s: float = 0.0
 
 
-def _is_loop(text: str) -> bool:
-    words = text.lower().split()
-    if len(words) < 8:
-        return False
-    for n in (1, 2, 3, 4):
-        grams = [" ".join(words[i:i + n]) for i in range(0, len(words) - n + 1, n)]
-        if grams and max(grams.count(g) for g in set(grams)) >= max(4, len(grams) * 0.6):
-            return True
-    return False
+def _frame_dbfs(audio: np.ndarray) -> np.ndarray:
+    """Loudness of each 50-ms frame (dBFS, floored at -100)."""
+    n = len(audio) // _FRAME
+    if n == 0:
+        power = np.array([np.mean(audio.astype(np.float64) ** 2)]) if len(audio) else np.zeros(1)
+    else:
+        power = np.mean(audio[: n * _FRAME].astype(np.float64).reshape(n, _FRAME) ** 2, axis=1)
+    return 10 * np.log10(np.maximum(power, 1e-10))
+
+
+def _level(audio: np.ndarray) -> float:
+    """Speech level of a stretch: loud frames count, the silent padding of a turn does not."""
+    return float(np.percentile(_frame_dbfs(audio), 90))
+
+
+def _quietest(audio: np.ndarray, lo: float, hi: float) -> float:
+    """Where to cut a long turn in [lo, hi] (s): the quietest 50 ms, i.e. between words.
+
+    Of frames within 1 dB of the quietest (a pause is flat), the latest: longer pieces.
+    """
+    a, b = int(lo * SAMPLE_RATE), min(int(hi * SAMPLE_RATE), len(audio))
+    if b - a < 2 * _FRAME:
+        return hi
+    levels = _frame_dbfs(audio[a:b])
+    index = int(np.flatnonzero(levels <= levels.min() + 1.0)[-1])
+    return lo + (index + 0.5) * _FRAME / SAMPLE_RATE
+
+
+def _split_long(audio: np.ndarray, start: float, end: float, max_s: float
+                ) -> list[tuple[float, float]]:
+    """Cut a turn longer than a window at quiet points in the last quarter of each window."""
+    parts: list[tuple[float, float]] = []
+    while end - start > max_s:
+        cut = _quietest(audio, start + 0.75 * max_s, start + max_s)
+        parts.append((start, cut))
+        start = cut
+    parts.append((start, end))
+    return parts
 
 
 def _norm(text: str) -> str:
-    return "".join(c for c in text.lower() if c.isalnum() or c == " ").strip()
+    return " ".join("".join(c if c.isalnum() or c == "'" else " " for c in text.lower()).split())
+
+
+def _is_loop(text: str) -> bool:
+    """Whisper's repetition loop: one n-gram repeated back to back (>= 3 times, >= 8 words)."""
+    words = _norm(text).split()
+    for n in range(1, 7):
+        for i in range(len(words) - 3 * n + 1):
+            gram = words[i:i + n]
+            repeats = 1
+            while words[i + repeats * n:i + (repeats + 1) * n] == gram:
+                repeats += 1
+            if repeats >= 3 and repeats * n >= 8:
+                return True
+    return False
+
+
+def _compression_ratio(text: str) -> float:
+    """Whisper's own loop measure: raw bytes over gzip-compressed bytes."""
+    raw = text.encode("utf-8")
+    return len(raw) / len(zlib.compress(raw)) if raw else 0.0
 
 
 class Transcriber:
-    """One Whisper model, loaded once, shared by the calls that need it (thread-safe)."""
+    """One Whisper model, loaded once, shared by whoever needs it (thread-safe).
 
-    def __init__(self, config: TranscriberConfig = TranscriberConfig()) -> None:
+    Decodes run one at a time: CTranslate2 already uses every thread it was given, so two
+    at once would only take turns more slowly.
+    """
+
+    def __init__(self, config: TranscriberConfig = TranscriberConfig(), *,
+                 model: Any = None) -> None:
+        """Resolve the model now (a bad --model fails at once); load it on first use.
+
+        Args:
+            config: how to run Whisper.
+            model: an already loaded faster-whisper model to use instead of loading
+                `config.model` (shared between configs; a stand-in in tests).
+
+        Raises:
+            audio.model_location.ModelError: the model folder or name is invalid.
+        """
         self.config = config
         self.spec: ModelSpec = resolve_model(config.model)
-        self._model = None
+        self._model: Any = model
         self._lock = threading.Lock()
 
     @property
     def name(self) -> str:
+        """The model's display name ("tiny.en", a folder's name)."""
         return self.spec.name
 
     def load(self) -> None:
-        """Load the model now (it is otherwise loaded on first use).
+        """Load the model now (otherwise it is loaded on first use); a no-op once loaded.
 
         Raises:
-            ModelError: it cannot be loaded (not downloaded and offline, corrupt, ...).
+            audio.model_location.ModelError: it cannot be loaded (not downloaded and
+                offline, corrupt, ...).
         """
+        if self._model is not None:
+            return
         with self._lock:
-            if self._model is not None:
-                return
-            if self.spec.bundled:
-                os.environ.setdefault("HF_HUB_OFFLINE", "1")
-            try:
-                from faster_whisper import WhisperModel
+            if self._model is None:
+                self._model = load_model(self.spec, self.config.cpu_threads)
 
-                self._model = WhisperModel(self.spec.source, device="cpu",
-                                           compute_type="int8",
-                                           cpu_threads=self.config.cpu_threads)
-            except Exception as exc:  # noqa: BLE001 - hub, file and runtime errors alike
-                hint = ("" if self.spec.bundled or os.path.isdir(self.spec.source) else
-                        " (not downloaded and no network? use the bundled tiny.en or a "
-                        "local model folder)")
-                raise ModelError(f"cannot load Whisper model {self.spec.name!r}: "
-                                 f"{exc.__class__.__name__}: {exc}{hint}") from None
-
-    def _run(self, audio: np.ndarray) -> list:
+    # -- one Whisper call ----------------------------------------------------------------
+    def _decode(self, audio: np.ndarray) -> list[Any]:
+        """Whisper's segments for `audio` (times within it)."""
         self.load()
         cfg = self.config
-        with self._lock:  # one decode at a time: CTranslate2 already uses every core
+        with self._lock:  # the segments are a lazy generator: decode inside the lock
             segments, _ = self._model.transcribe(
-                audio, language=cfg.language, beam_size=cfg.beam_size, word_timestamps=True,
-                vad_filter=False, condition_on_previous_text=False,
-                no_speech_threshold=cfg.no_speech_threshold,
-                log_prob_threshold=cfg.logprob_threshold,
-                compression_ratio_threshold=cfg.compression_ratio_threshold,
-                temperature=0.0, without_timestamps=False)
+                audio, language=cfg.language, beam_size=cfg.beam_size,
+                word_timestamps=True, vad_filter=False, condition_on_previous_text=False,
+                temperature=0.0, no_speech_threshold=None, log_prob_threshold=None,
+                compression_ratio_threshold=None, without_timestamps=False)
             return list(segments)
 
-    def _words(self, audio: np.ndarray) -> list[Word]:
-        """Words (times within `audio`) from the segments that pass the guards."""
+    def _keep_segment(self, seg: Any, no_speech: float) -> bool:
+        """The segment-level guards: repetition loops, and no-speech with unlikely words."""
         cfg = self.config
-        words: list[Word] = []
-        for seg in self._run(audio):
-            text = seg.text.strip()
-            if not text or not seg.words:
-                continue
-            if seg.no_speech_prob > cfg.no_speech_threshold and seg.avg_logprob < -0.5:
-                continue
-            if seg.compression_ratio > cfg.compression_ratio_threshold or _is_loop(text):
-                continue
-            if _norm(text) in _SILENCE_PHRASES and seg.no_speech_prob > 0.3:
-                continue
-            words += [Word(float(w.start), float(w.end), w.word.strip(), float(w.probability))
-                      for w in seg.words if w.word.strip()
-                      and w.probability >= cfg.min_word_probability]
-        return words
+        text = seg.text.strip()
+        if not text or not seg.words:
+            return False
+        if _is_loop(text) or _compression_ratio(text) > cfg.compression_ratio_threshold:
+            log.debug("dropped a repetition loop: %r", text)
+            return False
+        word_logprob = float(np.mean([math.log(max(w.probability, 1e-6)) for w in seg.words]))
+        if (no_speech > cfg.no_speech_threshold
+                and min(word_logprob, seg.avg_logprob) < cfg.logprob_threshold):
+            log.debug("dropped a no-speech segment (p=%.2f): %r", no_speech, text)
+            return False
+        return True
 
+    def _silence_phrase(self, piece: _Piece, words: list[Word], no_speech: float,
+                        reference_dbfs: float) -> bool:
+        """A stock phrase Whisper says over silence, heard in a quiet turn or no speech."""
+        if _norm(" ".join(w.text for w in words)) not in _SILENCE_PHRASES:
+            return False
+        cfg = self.config
+        quiet = piece.level_dbfs < max(cfg.floor_dbfs, reference_dbfs - cfg.quiet_db)
+        if quiet or no_speech > cfg.no_speech_threshold:
+            log.debug("dropped a silence phrase %r (%.0f dBFS, no-speech p=%.2f)",
+                      " ".join(w.text for w in words), piece.level_dbfs, no_speech)
+            return True
+        return False
+
+    def _window_words(self, window: _Window, reference_dbfs: float
+                      ) -> list[tuple[_Piece, Word]]:
+        """Transcribe one window; each kept word with its piece, in call time."""
+        cfg = self.config
+        found: list[tuple[_Piece, Word]] = []
+        for seg in self._decode(np.concatenate(window.chunks)):
+            no_speech = _no_speech(seg)
+            if not self._keep_segment(seg, no_speech):
+                continue
+            by_piece: dict[_Piece, list[Word]] = {}
+            for w in seg.words:
+                text, w_start, w_end = w.word.strip(), float(w.start), float(w.end)
+                if not any(c.isalnum() for c in text):
+                    continue  # a lone punctuation mark, Whisper's way of saying "nothing"
+                piece = _place(window.pieces, w_start, w_end, cfg.gap_s)
+                if piece is None:
+                    continue  # in the silence between packed turns
+                stop = piece.call_start + piece.duration
+                start = min(max(w_start + piece.shift, piece.call_start), stop)
+                end = min(max(w_end + piece.shift, start), stop)
+                by_piece.setdefault(piece, []).append(
+                    Word(round(start, 3), round(end, 3), text, round(float(w.probability), 3)))
+            for piece, words in by_piece.items():
+                if not self._silence_phrase(piece, words, no_speech, reference_dbfs):
+                    found += [(piece, w) for w in words]
+        return found
+
+    # -- packing -------------------------------------------------------------------------
+    def _pack(self, audio: np.ndarray, segments: Sequence[tuple[float, float]],
+              origin_s: float) -> list[_Window]:
+        """Lay the segments (call times; audio sample 0 is `origin_s`) out in windows."""
+        cfg = self.config
+        length_s = len(audio) / SAMPLE_RATE
+        gap = np.zeros(int(round(cfg.gap_s * SAMPLE_RATE)), dtype=np.float32)
+        windows: list[_Window] = []
+        current = _Window()
+        covered = 0.0  # audio already packed: overlapping (padded) turns are not sent twice
+        for index in sorted(range(len(segments)), key=lambda i: segments[i]):
+            start = max(segments[index][0] - origin_s, covered, 0.0)
+            end = min(segments[index][1] - origin_s, length_s)
+            if end - start < _MIN_PIECE_S:
+                continue
+            covered = end
+            for a, b in _split_long(audio, start, end, cfg.window_s):
+                clip = audio[int(round(a * SAMPLE_RATE)):int(round(b * SAMPLE_RATE))]
+                duration = len(clip) / SAMPLE_RATE
+                if current.pieces and current.length_s + duration > cfg.window_s:
+                    windows.append(current)
+                    current = _Window()
+                current.pieces.append(_Piece(current.length_s, origin_s + a, duration, index,
+                                             _level(clip)))
+                current.chunks += [clip, gap]
+                current.length_s += duration + cfg.gap_s
+        if current.pieces:
+            windows.append(current)
+        return windows
+
+    def _run(self, audio: np.ndarray, speaker: Speaker,
+             segments: Sequence[tuple[float, float]], origin_s: float,
+             progress: Callable[[float], None] | None,
+             cancel: Callable[[], bool] | None) -> list[Utterance]:
+        """Pack, transcribe window by window, and gather the words of each segment."""
+        audio = np.ascontiguousarray(audio, dtype=np.float32)
+        windows = self._pack(audio, segments, origin_s)
+        speech = [np.concatenate([c for c in w.chunks[::2]]) for w in windows]
+        reference = _level(np.concatenate(speech)) if speech else -100.0
+        total = sum(w.length_s for w in windows) or 1.0
+        done = 0.0
+        by_segment: dict[int, list[Word]] = {}
+        for window in windows:
+            if cancel is not None and cancel():
+                break
+            for piece, word in self._window_words(window, reference):
+                by_segment.setdefault(piece.segment, []).append(word)
+            done += window.length_s
+            if progress is not None:
+                progress(min(1.0, done / total))
+        if progress is not None and not windows:
+            progress(1.0)
+        utterances = []
+        for words in by_segment.values():
+            words.sort(key=lambda w: w.start)
+            utterances.append(Utterance(speaker, words[0].start, max(w.end for w in words),
+                                        " ".join(w.text for w in words), tuple(words)))
+        utterances.sort(key=lambda u: u.start)
+        return utterances
+
+    # -- public --------------------------------------------------------------------------
     def transcribe_utterance(self, audio: np.ndarray, speaker: Speaker,
                              offset_s: float) -> Utterance | None:
         """One finished utterance (the live path).
 
         Args:
-            audio: the utterance, 16 kHz float32.
+            audio: the utterance, 16 kHz mono float32.
             speaker: whose it is.
-            offset_s: its start in call time.
+            offset_s: the call time of its first sample.
 
         Returns:
-            The utterance in call time, or None when nothing real was said.
-        """
-        words = self._words(np.asarray(audio, dtype=np.float32))
-        if not words:
-            return None
-        words = [Word(round(w.start + offset_s, 3), round(w.end + offset_s, 3), w.text,
-                      w.probability) for w in words]
-        return Utterance(speaker, words[0].start, words[-1].end,
-                         " ".join(w.text for w in words), tuple(words))
+            The utterance with its words in call time, or None when nothing real was said.
 
-    def _pack(self, audio: np.ndarray, segments: Sequence[tuple[float, float]]
-              ) -> list[_Window]:
-        windows: list[_Window] = []
-        current = _Window([], [])
-        gap = np.zeros(int(_GAP_S * SAMPLE_RATE), dtype=np.float32)
-        for index, (start, end) in enumerate(segments):
-            pos = start
-            while pos < end - 0.05:  # split a turn longer than a window
-                piece_end = min(end, pos + _WINDOW_S)
-                length = piece_end - pos
-                if current.pieces and current.length_s + length > _WINDOW_S:
-                    windows.append(current)
-                    current = _Window([], [])
-                clip = audio[int(pos * SAMPLE_RATE):int(piece_end * SAMPLE_RATE)]
-                current.pieces.append((current.length_s, pos, length, index))
-                current.audio += [clip, gap]
-                current.length_s += len(clip) / SAMPLE_RATE + _GAP_S
-                pos = piece_end
-        if current.pieces:
-            windows.append(current)
-        return windows
+        Raises:
+            audio.model_location.ModelError: the model cannot be loaded.
+        """
+        duration = len(audio) / SAMPLE_RATE
+        found = self._run(audio, speaker, [(offset_s, offset_s + duration)], offset_s,
+                          None, None)
+        return found[0] if found else None
 
     def transcribe_segments(self, audio: np.ndarray, speaker: Speaker,
                             segments: Sequence[tuple[float, float]],
@@ -184,37 +372,45 @@ class Transcriber:
         """Every speech turn of one speaker's channel (the recorded-call path).
 
         Args:
-            audio: the speaker's whole channel, 16 kHz float32.
+            audio: the speaker's whole channel, 16 kHz mono float32 (sample 0 = call time 0).
             speaker: whose channel it is.
-            segments: the turns to transcribe, (start, end) in call seconds, in order.
-            progress: called with the fraction done (0..1).
-            cancel: polled between windows; when it returns True the rest is skipped.
+            segments: the turns to transcribe, (start, end) in call seconds. Overlapping
+                turns (padded ones) are fine: shared audio goes to the earlier turn.
+            progress: called with the fraction done (0..1) after each window.
+            cancel: polled before each window; when it returns True the rest is skipped
+                and what is done so far is returned.
 
         Returns:
-            One utterance per segment that held words, times in call time.
+            One utterance per segment that held words, in call order, times in call time.
+
+        Raises:
+            audio.model_location.ModelError: the model cannot be loaded.
         """
-        windows = self._pack(np.asarray(audio, dtype=np.float32), segments)
-        by_segment: dict[int, list[Word]] = {}
-        for n, window in enumerate(windows):
-            if cancel and cancel():
-                break
-            for w in self._words(np.concatenate(window.audio)):
-                mid = (w.start + w.end) / 2
-                for offset, call_start, length, index in window.pieces:
-                    if offset - 0.15 <= mid <= offset + length + 0.15:
-                        shift = call_start - offset
-                        by_segment.setdefault(index, []).append(Word(
-                            round(max(call_start, w.start + shift), 3),
-                            round(min(call_start + length, w.end + shift), 3),
-                            w.text, w.probability))
-                        break
-            if progress:
-                progress((n + 1) / len(windows))
-        utterances = []
-        for index in sorted(by_segment):
-            words = by_segment[index]
-            utterances.append(Utterance(speaker, words[0].start, words[-1].end,
-                                        " ".join(w.text for w in words), tuple(words)))
-        return utterances
+        return self._run(audio, speaker, segments, 0.0, progress, cancel)
 
 
+def _no_speech(seg: Any) -> float:
+    """Whisper's no-speech probability, where it says something about this segment.
+
+    Whisper judges "no speech" once per 30-s decode, from its opening: in a packed window
+    that is the first turn's verdict, so it counts only for a segment near that opening.
+    """
+    opening_s = getattr(seg, "seek", 0) * _WHISPER_FRAME_S
+    return float(seg.no_speech_prob) if seg.start - opening_s < 1.0 else 0.0
+
+
+def _place(pieces: list[_Piece], start: float, end: float, gap_s: float) -> _Piece | None:
+    """The piece a word (window times) belongs to, or None for a word in the padding.
+
+    Whisper's word times ignore the silence between packed turns: a turn's last word often
+    runs on into the gap or past it. So a word goes to the piece it overlaps most; a word
+    inside the gap (or after the last turn) overlaps none and is dropped. A zero-length
+    word is an alignment artefact of a real token: it goes to the nearest piece.
+    """
+    if end > start:
+        overlaps = [min(end, p.at_end) - max(start, p.at) for p in pieces]
+        best = int(np.argmax(overlaps))
+        return pieces[best] if overlaps[best] > 0 else None
+    distances = [max(p.at - start, start - p.at_end, 0.0) for p in pieces]
+    best = int(np.argmin(distances))
+    return pieces[best] if distances[best] <= gap_s else None

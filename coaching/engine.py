@@ -9,11 +9,11 @@ which is also what lets a trainer ask "what if" with other thresholds.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import replace
 
 from coaching.overlap_rules import CustomerInterruptionRule, InterruptionRule
-from coaching.phrase_rules import PHRASE_RULES
 from coaching.playbook import Playbook
 from coaching.prompt_policy import PromptPolicy
 from coaching.rule import Hop, Rule
@@ -21,7 +21,21 @@ from coaching.timeline import CallTimeline, Event, Frame, Utterance
 from coaching.timing_rules import DeadAirRule, LongMonologueRule, SlowResponseRule
 from coaching.voice_rules import CustomerRaisedVoiceRule, RaisedVoiceRule
 
-__all__ = ["CoachingEngine", "default_rules", "run_rules", "skipped_kinds"]
+__all__ = ["ACOUSTIC_RULES", "CoachingEngine", "default_rules", "run_rules", "skipped_kinds"]
+
+ACOUSTIC_RULES: tuple[type[Rule], ...] = (
+    InterruptionRule, CustomerInterruptionRule, RaisedVoiceRule, CustomerRaisedVoiceRule,
+    DeadAirRule, SlowResponseRule, LongMonologueRule,
+)
+
+
+def default_rules() -> list[type[Rule]]:
+    """The acoustic rules and the transcript-phrase rules, in a fixed order."""
+    try:
+        from coaching.phrase_rules import PHRASE_RULES as phrase_rules
+    except ImportError:  # the engine and the acoustic rules work without them
+        phrase_rules = []
+    return [*ACOUSTIC_RULES, *phrase_rules]
 
 
 def skipped_kinds(has_customer: bool, rules: Sequence[type[Rule]] | None = None
@@ -29,25 +43,24 @@ def skipped_kinds(has_customer: bool, rules: Sequence[type[Rule]] | None = None
     """Event kinds a call without the customer's channel cannot have computed."""
     if has_customer:
         return ()
-    return tuple(k for cls in (rules or default_rules()) if cls.needs_customer
-                 for k in cls.kinds)
-
-
-def default_rules() -> list[type[Rule]]:
-    return [InterruptionRule, CustomerInterruptionRule, RaisedVoiceRule,
-            CustomerRaisedVoiceRule, DeadAirRule, SlowResponseRule, LongMonologueRule,
-            *PHRASE_RULES]
+    return tuple(k for cls in (default_rules() if rules is None else rules)
+                 if cls.needs_customer for k in cls.kinds)
 
 
 class CoachingEngine:
-    """Runs the rules, merges event updates, and asks the prompt policy what to show."""
+    """Runs the rules, merges event updates, and asks the prompt policy what to show.
+
+    Attributes:
+        policy: the prompt policy; the desktop snoozes kinds and reads the card from it.
+        now: the call time the engine has reached (end of the last hop).
+    """
 
     def __init__(self, playbook: Playbook, hop_s: float, has_customer: bool,
                  rules: Sequence[type[Rule]] | None = None) -> None:
         self.playbook = playbook
         self.hop_s = hop_s
         self.has_customer = has_customer
-        classes = list(rules) if rules is not None else default_rules()
+        classes = default_rules() if rules is None else list(rules)
         self.rules = [cls(playbook, hop_s) for cls in classes
                       if has_customer or not cls.needs_customer]
         self._skipped = skipped_kinds(has_customer, classes)
@@ -63,13 +76,16 @@ class CoachingEngine:
         return self._skipped
 
     def _take(self, found: list[Event]) -> list[Event]:
-        """Record events; return the new ones (updates replace silently)."""
+        """Record events; return the new ones. An update (same key) replaces the earlier
+        copy silently: it keeps the first copy's `prompted` and `detected_at`."""
         new: list[Event] = []
         for event in found:
             earlier = self._events.get(event.key)
             if earlier is not None:
-                self._events[event.key] = replace(event, prompted=earlier.prompted,
-                                                  detected_at=earlier.detected_at)
+                event = replace(event, prompted=earlier.prompted,
+                                detected_at=earlier.detected_at)
+                self._events[event.key] = event
+                self.policy.update(event)
                 continue
             event = replace(event, prompted=self.policy.offer(event, self.now))
             self._events[event.key] = event
@@ -77,8 +93,12 @@ class CoachingEngine:
         return new
 
     def on_hop(self, agent: Frame, customer: Frame | None) -> list[Event]:
-        """One hop of both channels (customer None in agent-only mode)."""
-        hop = Hop(agent.t, agent, customer if self.has_customer else None)
+        """One hop of both channels (customer None in agent-only mode); the new events."""
+        if not self.has_customer:
+            customer = None
+        elif customer is None:  # the customer's channel ran short: silence, not a crash
+            customer = Frame(agent.t, -100.0, math.nan, 0.0, False, False)
+        hop = Hop(agent.t, agent, customer)
         self.now = agent.t + self.hop_s
         found: list[Event] = []
         for on_hop in self._hop_rules:
@@ -105,12 +125,19 @@ class CoachingEngine:
 
     @property
     def events(self) -> tuple[Event, ...]:
+        """Every event so far, updates applied, in order of start."""
         return tuple(sorted(self._events.values(), key=lambda e: (e.start, e.kind)))
 
 
 def run_rules(timeline: CallTimeline, playbook: Playbook,
               rules: Sequence[type[Rule]] | None = None) -> tuple[Event, ...]:
-    """Replay a stored timeline through a fresh engine; each utterance arrives as it ends."""
+    """Replay a stored timeline through a fresh engine, as a live call would have run.
+
+    Hops go in time order; each utterance is delivered at the first hop whose start is at
+    or after the utterance's end (as if its transcript came then), any left at the end
+    before `finish`. The same timeline and playbook always give the same events, so a
+    trainer can re-run a call with other thresholds ("what if").
+    """
     engine = CoachingEngine(playbook, timeline.hop_s, timeline.has_customer, rules)
     pending = sorted(timeline.utterances, key=lambda u: (u.end, u.start))
     customer = timeline.customer_frames

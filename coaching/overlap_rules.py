@@ -7,6 +7,7 @@ active listening, so speech that stops within `backchannel_max_s` never counts.
 
 from __future__ import annotations
 
+from coaching.playbook import Playbook
 from coaching.rule import Hop, Rule
 from coaching.timeline import AGENT, CUSTOMER, Event, Frame, Speaker
 
@@ -21,7 +22,7 @@ class _OverlapRule(Rule):
     kind = "interruption"
     needs_customer = True
 
-    def __init__(self, playbook, hop_s: float) -> None:
+    def __init__(self, playbook: Playbook, hop_s: float) -> None:
         super().__init__(playbook, hop_s)
         self._other_turn_since: float | None = None  # the other party's open turn
         self._voice_end = float("-inf")  # end of the interrupter's last voiced hop

@@ -1,223 +1,424 @@
 """Rules that read the transcript: forbidden phrases, speaking rate, and the prompts that
-tell the agent what a good agent would say next (L.E.A.R.N.: Listen, Empathize,
-Apologize, Resolve, Now).
+remind the agent what a good agent says next (L.E.A.R.N.: Listen, Empathize, Apologize,
+Resolve, Now).
 
-Each prompt fires when the transcript that makes it due arrives (the customer's complaint,
-question or goodbye), unless the agent has already done the thing, so it reaches the
-agent while it still matters. Phrases come from the playbook and tolerate Whisper's
-casing, punctuation and small wording changes (see `coaching.playbook.normalize_text`).
+The prompts are timed so that they help rather than nag. Each waits until the agent has
+had a fair chance: an apology within `apology_wait_s` of the complaint, empathy or a dated
+next step in the reply to the customer's words, a summary when the agent takes the floor
+after a long stretch of the customer's speech. Each fires once per occasion and says why,
+quoting the customer's words and their time. Phrases come from the playbook and tolerate
+Whisper's casing, punctuation and small wording changes (`coaching.playbook.normalize_text`).
+
+Every rule here is driven by `on_utterance` only: `now` is the call time at which the
+transcript became available, and it is the `detected_at` of what the rule emits.
 """
 
 from __future__ import annotations
 
+import re
 from collections import deque
+from collections.abc import Sequence
+from dataclasses import dataclass
 
-from coaching.playbook import normalize_text
-from coaching.rule import Hop, Rule
-from coaching.timeline import AGENT, Event, Utterance
+from coaching.playbook import Playbook, normalize_text
+from coaching.rule import Rule
+from coaching.timeline import AGENT, CUSTOMER, Event, Utterance
 
-__all__ = ["PHRASE_RULES", "locate", "ForbiddenPhraseRule", "FastSpeechRule",
-           "ApologizeRule", "EmpathizeRule", "SummarizeRule", "NextStepsRule",
-           "AnythingElseRule"]
+__all__ = ["PHRASE_RULES", "FORBIDDEN_SETS", "Said", "find_said", "said_at", "locate",
+           "forbidden_set", "ForbiddenPhraseRule", "FastSpeechRule", "ApologizeRule",
+           "EmpathizeRule", "SummarizeRule", "NextStepsRule", "AnythingElseRule"]
 
-_FORBIDDEN = (("calm_down", "calm down"), ("blame", "blame"), ("deflection", "deflection"))
-_RECENT_S = 30.0
-_PAUSE_IN_TALK_S = 1.0  # the agent did the thing this recently: no prompt needed
-
-
-def locate(utterance: Utterance, matched: str) -> tuple[float, float]:
-    """Call times of the words that make up `matched` (normalized text) in the utterance."""
-    target = matched.split()
-    words = [normalize_text(w.text) for w in utterance.words]
-    for i in range(len(words)):
-        joined: list[str] = []
-        for j in range(i, len(words)):
-            joined += words[j].split()
-            if joined[: len(target)] == target:
-                return utterance.words[i].start, utterance.words[j].end
-            if len(joined) >= len(target) or target[: len(joined)] != joined:
-                break
-    return utterance.start, utterance.end
+# Forbidden phrase sets and the category each is reported under (in the event's reason).
+FORBIDDEN_SETS: dict[str, str] = {"calm_down": "calm down", "blame": "blame",
+                                  "deflection": "deflection"}
+# Thresholds a trainer tunes live in the playbook; these only shape how a reply is read.
+_PAUSE_IN_TALK_S = 1.0  # a shorter pause between two utterances is a breath, part of the talk
+_REPLY_WORDS = 25  # a reply this long without the remedy has missed its moment
+_CONTEXT_S = 30.0  # a next step and time said this shortly before the question still count
+_QUOTE_CONTEXT = 4  # words of the clause kept either side of a quoted phrase
+_FILLERS = frozenset({"uh", "um", "er", "ah", "oh", "hmm", "so", "well", "and", "sir", "maam",
+                      "madam", "miss", "then", "just"})
+_SENTENCE_END = re.compile(r"[.!?;]$")
+_CLAUSE_END = re.compile(r"[,:]$")
+_DANGLING = frozenset({"and", "or", "but", "so", "my", "your", "the", "a", "an", "to", "of",
+                       "for", "with", "is", "it", "its", "that"})
+_QUOTE_MIN_WORDS = 3  # a comma ends a quote only once it has this many words
 
 
-class _PhraseRule(Rule):
+@dataclass(frozen=True)
+class Said:
+    """Where a phrase was said: the matched words (normalized), the clause around them as
+    transcribed (what a person reads in a reason), and the call time of the words."""
+
+    phrase: str
+    quote: str
+    start: float
+    end: float
+
+
+def _span(pieces: Sequence[str], match: re.Match[str]) -> tuple[int, int] | None:
+    """First and last of `pieces` (words of the text `match` searched, normalized) that
+    hold the match; None when the pieces do not line up with the text."""
+    owner: list[int] = []  # for each normalized token, the piece it came from
+    for i, piece in enumerate(pieces):
+        owner += [i] * len(normalize_text(piece).split())
+    first = len(match.string[:match.start()].split())
+    last = first + max(1, len(match.group(0).split())) - 1
+    if len(owner) != len(match.string.split()) or last >= len(owner):
+        return None
+    return owner[first], owner[last]
+
+
+def locate(utterance: Utterance, match: re.Match[str]) -> tuple[float, float]:
+    """Call times of the words of `match` (a match in the utterance's normalized text);
+    the whole utterance when its words cannot be lined up with its text."""
+    span = _span([w.text for w in utterance.words], match)
+    if span is None:
+        return utterance.start, utterance.end
+    return utterance.words[span[0]].start, utterance.words[span[1]].end
+
+
+def _quote(text: str, match: re.Match[str]) -> str:
+    """The matched words with the rest of their clause (a few words either side), as
+    transcribed: `this is ridiculous` reads better than `ridiculous`. A sentence end
+    stops the quote; a comma stops it once it has a few words ("I'm so sorry, Maria")."""
+    raw = text.split()
+    span = _span(raw, match)
+    if span is None:
+        return match.group(0)
+    a, b = span
+
+    def stops(word: str, lo: int, hi: int) -> bool:
+        return bool(_SENTENCE_END.search(word)) or (
+            bool(_CLAUSE_END.search(word)) and hi - lo + 1 >= _QUOTE_MIN_WORDS)
+
+    lo, hi = a, b
+    while lo > 0 and a - lo < _QUOTE_CONTEXT and not stops(raw[lo - 1], lo, hi):
+        lo -= 1
+    while hi < len(raw) - 1 and hi - b < _QUOTE_CONTEXT and not stops(raw[hi], lo, hi):
+        hi += 1
+    while hi > b and normalize_text(raw[hi]) in _DANGLING:
+        hi -= 1
+    return " ".join(raw[lo:hi + 1]).strip(" .,!?;:\"")
+
+
+def said_at(utterance: Utterance, match: re.Match[str]) -> Said:
+    """A match in the utterance's normalized text, located and quoted."""
+    start, end = locate(utterance, match)
+    return Said(match.group(0), _quote(utterance.text, match), start, end)
+
+
+def find_said(playbook: Playbook, name: str, utterance: Utterance) -> Said | None:
+    """The first phrase of set `name` in the utterance, located and quoted, or None."""
+    match = playbook.find(name, utterance.text)
+    return None if match is None else said_at(utterance, match)
+
+
+def forbidden_set(event: Event) -> str | None:
+    """The phrase set ("calm_down", "blame", "deflection") behind a forbidden_phrase event."""
+    if event.kind != "forbidden_phrase":
+        return None
+    for name, label in FORBIDDEN_SETS.items():
+        if event.reason.endswith(f"({label})"):
+            return name
+    return None
+
+
+def _word_count(u: Utterance) -> int:
+    return len(u.words) or len(normalize_text(u.text).split())
+
+
+class _TranscriptRule(Rule):
     """Helpers shared by the transcript rules."""
 
-    def _find(self, name: str, u: Utterance):
-        return self.playbook.find(name, u.text)
+    def said(self, name: str, u: Utterance) -> Said | None:
+        return find_said(self.playbook, name, u)
 
-    def _quote(self, u: Utterance, match) -> str:
-        return match.group(0) if match else normalize_text(u.text)[:60]
+    def substantive(self, u: Utterance) -> bool:
+        """More than a backchannel ("mm-hmm", "okay", "right") or a filler: taking the
+        floor, not listening."""
+        norm = normalize_text(u.text)
+        for pat in self.playbook.patterns("backchannel"):
+            norm = pat.sub(" ", norm)
+        return any(t not in _FILLERS for t in norm.split())
+
+    def cue_event(self, kind: str, cue: Said, tail: str, now: float,
+                  measures: dict[str, float] | None = None) -> Event:
+        """A prompt due to the customer's words `cue`, from them until now."""
+        verb = "asked" if kind == "prompt_next_steps" else "said"
+        return self.event(kind, AGENT, cue.start, max(now, cue.end),
+                          f'customer {verb} "{cue.quote}" at {cue.start:.1f} s; {tail}', now,
+                          evidence=cue.quote, measures=measures)
 
 
-class ForbiddenPhraseRule(_PhraseRule):
-    """The agent said "calm down", blamed the customer, or deflected."""
+class ForbiddenPhraseRule(_TranscriptRule):
+    """The agent said "calm down", blamed the customer, or deflected ("company policy").
+
+    One event per phrase set per utterance, placed at the offending words.
+    """
 
     kinds = ("forbidden_phrase",)
 
     def on_utterance(self, u: Utterance, now: float) -> list[Event]:
         if u.speaker != AGENT:
             return []
-        out = []
-        for name, label in _FORBIDDEN:
-            m = self._find(name, u)
-            if m:
-                start, end = locate(u, m.group(0))
-                out.append(self.event(
-                    "forbidden_phrase", AGENT, start, end,
-                    f'you said "{m.group(0)}" at {start:.1f} s ({label})', now,
-                    evidence=m.group(0), measures={}))
+        out: list[Event] = []
+        for name, label in FORBIDDEN_SETS.items():
+            said = self.said(name, u)
+            if said is None:
+                continue
+            start = said.start
+            # Words that cannot be located fall back to the utterance's start; keep the
+            # events of two sets apart (the engine treats an equal start as an update).
+            while any(round(e.start, 3) == round(start, 3) for e in out):
+                start += 0.001
+            out.append(self.event("forbidden_phrase", AGENT, start, max(said.end, start),
+                                  f'you said "{said.phrase}" at {said.start:.1f} s ({label})',
+                                  now, evidence=said.phrase))
         return out
 
 
-class FastSpeechRule(_PhraseRule):
-    """The agent's words per minute of speech over the recent window are too high."""
+class FastSpeechRule(_TranscriptRule):
+    """The agent's words per minute of speech, over their utterances that ended in the last
+    `fast_speech_window_s`, are over `fast_speech_wpm`.
+
+    Speech time is the utterances' spans plus the breaths between them (pauses under
+    `_PAUSE_IN_TALK_S`): the pace a listener hears; waiting is not speech. It needs
+    `fast_speech_min_speech_s` of speech, and is quiet again until the rate drops back.
+    """
 
     kinds = ("fast_speech",)
 
-    def __init__(self, playbook, hop_s: float) -> None:
+    def __init__(self, playbook: Playbook, hop_s: float) -> None:
         super().__init__(playbook, hop_s)
         self._recent: deque[tuple[float, float, int]] = deque()  # (start, end, words)
         self._fast = False
 
     def on_utterance(self, u: Utterance, now: float) -> list[Event]:
-        if u.speaker != AGENT or not u.words:
+        words = _word_count(u)
+        if u.speaker != AGENT or u.duration <= 0 or words == 0:
             return []
-        self._recent.append((u.start, u.end, len(u.words)))
-        while self._recent and self._recent[0][1] < u.end - self.th.fast_speech_window_s:
+        self._recent.append((u.start, u.end, words))
+        while self._recent[0][1] < u.end - self.th.fast_speech_window_s:
             self._recent.popleft()
-        # Talk time: utterance spans plus the short pauses between them (a pause under
-        # `_PAUSE_IN_TALK_S` is part of talking, not a stop), as a listener hears a pace.
-        speech = 0.0
-        prev_end: float | None = None
-        for s, e, _ in self._recent:
-            if prev_end is not None and 0 < s - prev_end < _PAUSE_IN_TALK_S:
-                speech += s - prev_end
-            speech += e - s
-            prev_end = e
-        words = sum(n for _, _, n in self._recent)
-        if speech < self.th.fast_speech_min_speech_s:
+        speech_s, words, prev_end = 0.0, 0, None  # bounded: the window's utterances only
+        for start, end, n in self._recent:
+            if prev_end is not None and 0.0 < start - prev_end < _PAUSE_IN_TALK_S:
+                speech_s += start - prev_end
+            speech_s += end - start
+            words += n
+            prev_end = end
+        if speech_s < self.th.fast_speech_min_speech_s:
             return []
-        wpm = words / speech * 60.0
-        if wpm <= self.th.fast_speech_wpm:
-            self._fast = False
+        wpm = words / speech_s * 60.0
+        was_fast, self._fast = self._fast, wpm > self.th.fast_speech_wpm
+        if was_fast or not self._fast:
             return []
-        if self._fast:
-            return []
-        self._fast = True
-        start = self._recent[0][0]
-        return [self.event("fast_speech", AGENT, start, u.end,
-                           f"{wpm:.0f} words per minute over your last {speech:.0f} s of "
+        return [self.event("fast_speech", AGENT, self._recent[0][0], u.end,
+                           f"{wpm:.0f} words per minute over your last {speech_s:.0f} s of "
                            f"speech (aim under {self.th.fast_speech_wpm:.0f})", now,
-                           measures={"wpm": round(wpm, 1), "speech_s": round(speech, 1)})]
+                           measures={"wpm": round(wpm, 1), "speech_s": round(speech_s, 2),
+                                     "words": float(words)})]
 
 
-class _DueAfterCustomerCue(_PhraseRule):
-    """A customer cue makes a prompt due unless the agent recently said the remedy."""
+class ApologizeRule(_TranscriptRule):
+    """The customer complained (or is distressed) and `apology_wait_s` later the agent has
+    still not apologized; checked as each later utterance arrives.
+
+    An episode runs from the complaint to the agent's apology and prompts once, however
+    often the customer complains meanwhile. A complaint within `apology_wait_s` after an
+    apology opens none: the customer is repeating what was just apologized for.
+    """
+
+    kinds = ("prompt_apologize",)
+    needs_customer = True
+
+    def __init__(self, playbook: Playbook, hop_s: float) -> None:
+        super().__init__(playbook, hop_s)
+        self._cue: Said | None = None
+        self._cue_end = 0.0  # end of the complaining utterance: the agent's turn from here
+        self._prompted = False
+        self._apology_end: float | None = None
+
+    def on_utterance(self, u: Utterance, now: float) -> list[Event]:
+        wait = self.th.apology_wait_s
+        if u.speaker == AGENT and self.said("apology", u):
+            self._apology_end, self._cue, self._prompted = u.end, None, False
+            return []
+        if u.speaker == CUSTOMER and self._cue is None:
+            cue = self.said("complaint", u) or self.said("distress", u)
+            if cue and (self._apology_end is None or cue.start - self._apology_end >= wait):
+                self._cue, self._cue_end = cue, u.end
+            return []
+        if self._cue is None or self._prompted or now - self._cue_end < wait:
+            return []
+        self._prompted = True
+        return [self.cue_event("prompt_apologize", self._cue, "no apology yet", now,
+                               {"waited_s": round(now - self._cue_end, 2)})]
+
+
+class _ReplyRule(_TranscriptRule):
+    """A customer cue asks for something in the agent's reply ("I'm so frustrated" asks for
+    empathy). The reply is read as it arrives: the remedy closes the cue; a reply that is
+    over without it prompts. It is over when the customer takes the floor again, or once
+    the agent has said `_REPLY_WORDS` words. Backchannels are neither reply nor floor."""
 
     kind = ""
-    cue_sets: tuple[str, ...] = ()
-    remedy_sets: tuple[str, ...] = ()
-    what = ""
+    cue_set = ""
 
-    def __init__(self, playbook, hop_s: float) -> None:
+    def __init__(self, playbook: Playbook, hop_s: float) -> None:
         super().__init__(playbook, hop_s)
-        self._remedy_at: float | None = None
-        self._episode_open = False
+        self._cue: Said | None = None
+        self._reply_words = 0
 
-    def _remedied(self, u: Utterance) -> bool:
-        return any(self._find(s, u) for s in self.remedy_sets)
+    def remedied(self, u: Utterance | None) -> bool:
+        """Whether the reply so far, ending with agent utterance `u`, gives what the cue
+        asks for (`u` None: whether it was said just before the cue)."""
+        raise NotImplementedError
+
+    def missing(self) -> str:
+        """The end of the reason: what the reply lacked."""
+        raise NotImplementedError
+
+    def seen_agent(self, u: Utterance) -> None:
+        """Every agent utterance, before it is read as a reply (context for subclasses)."""
+
+    def _fire(self, now: float) -> list[Event]:
+        event = self.cue_event(self.kind, self._cue, self.missing(), now)
+        self._cue = None
+        return [event]
 
     def on_utterance(self, u: Utterance, now: float) -> list[Event]:
         if u.speaker == AGENT:
-            if self._remedied(u):
-                self._remedy_at, self._episode_open = u.end, False
+            self.seen_agent(u)
+            if self._cue is not None and self.remedied(u):
+                self._cue = None
+            elif self._cue is not None and self.substantive(u):
+                self._reply_words += _word_count(u)
+                if self._reply_words >= _REPLY_WORDS:
+                    return self._fire(now)
             return []
-        for name in self.cue_sets:
-            m = self._find(name, u)
-            if m:
-                break
-        else:
-            return []
-        recent = self._remedy_at is not None and u.start - self._remedy_at < _RECENT_S
-        if recent or self._episode_open:
-            return []
-        self._episode_open = True
-        return [self.event(self.kind, AGENT, u.start, u.end,
-                           f'the customer said "{self._quote(u, m)}" at {u.start:.1f} s; '
-                           f"{self.what}", now, evidence=self._quote(u, m))]
+        out: list[Event] = []
+        if self._cue is not None and self._reply_words > 0 and self.substantive(u):
+            out = self._fire(now)  # they have the floor again: the reply is over
+        if self._cue is None:
+            self._cue, self._reply_words = self.said(self.cue_set, u), 0
+            if self._cue is not None and self.remedied(None):
+                self._cue = None
+        return out
 
 
-class ApologizeRule(_DueAfterCustomerCue):
-    kinds = ("prompt_apologize",)
-    kind = "prompt_apologize"
-    cue_sets = ("complaint",)
-    remedy_sets = ("apology",)
-    what = "no apology yet"
+class EmpathizeRule(_ReplyRule):
+    """The customer said they are upset and the agent's reply showed no empathy (nor an
+    apology, which acknowledges the feeling too)."""
 
-
-class EmpathizeRule(_DueAfterCustomerCue):
     kinds = ("prompt_empathize",)
     kind = "prompt_empathize"
-    cue_sets = ("distress",)
-    remedy_sets = ("empathy", "apology")
-    what = "acknowledge how they feel"
+    cue_set = "distress"
+    needs_customer = True
+
+    def remedied(self, u: Utterance | None) -> bool:
+        return u is not None and bool(self.said("empathy", u) or self.said("apology", u))
+
+    def missing(self) -> str:
+        return "your reply did not acknowledge how they feel"
 
 
-class NextStepsRule(_DueAfterCustomerCue):
+class NextStepsRule(_ReplyRule):
+    """The customer asked what happens next, when, or how long, and the agent's answer did
+    not give both a next step and a time. What the agent said shortly before the question
+    counts too: "When will he come?" after "I'll send a technician" needs only the time."""
+
     kinds = ("prompt_next_steps",)
     kind = "prompt_next_steps"
-    cue_sets = ("next_steps_question",)
-    what = "tell them what happens next, and when"
+    cue_set = "next_steps_question"
+    needs_customer = True
 
-    def _remedied(self, u: Utterance) -> bool:
-        return bool(self._find("next_steps", u) and self._find("time_estimate", u))
+    def __init__(self, playbook: Playbook, hop_s: float) -> None:
+        super().__init__(playbook, hop_s)
+        self._recent: deque[tuple[float, bool, bool]] = deque()  # (end, step, time)
+
+    def seen_agent(self, u: Utterance) -> None:
+        self._recent.append((u.end, bool(self.said("next_steps", u)),
+                             bool(self.said("time_estimate", u))))
+        since = (self._cue.start if self._cue is not None else u.end) - _CONTEXT_S
+        while self._recent and self._recent[0][0] < since:
+            self._recent.popleft()
+
+    def _have(self) -> tuple[bool, bool]:
+        since = (self._cue.start if self._cue is not None else 0.0) - _CONTEXT_S
+        said = [(s, t) for end, s, t in self._recent if end >= since]
+        return any(s for s, _ in said), any(t for _, t in said)
+
+    def remedied(self, u: Utterance | None) -> bool:
+        return all(self._have())
+
+    def missing(self) -> str:
+        step, time = self._have()
+        if step:
+            return "your answer said what happens but not when"
+        if time:
+            return "your answer gave a time but not what happens"
+        return "your answer did not say what happens next, or when"
 
 
-class AnythingElseRule(_DueAfterCustomerCue):
-    """The customer is closing and the agent has not asked if there is anything else."""
+class AnythingElseRule(_TranscriptRule):
+    """The customer is closing ("that's all, thanks") and the agent has not asked whether
+    there is anything else; once per call. The customer's first utterance ("Hi, thanks")
+    is an opening, not a goodbye."""
 
     kinds = ("prompt_anything_else",)
-    kind = "prompt_anything_else"
-    cue_sets = ("closing_cue",)
-    remedy_sets = ("anything_else",)
-    what = "ask if there is anything else before you close"
+    needs_customer = True
+
+    def __init__(self, playbook: Playbook, hop_s: float) -> None:
+        super().__init__(playbook, hop_s)
+        self._done = False
+        self._customer_spoke = False
 
     def on_utterance(self, u: Utterance, now: float) -> list[Event]:
-        if self._remedy_at is not None:  # asked once in the call is enough
+        if u.speaker == AGENT or self._done:
+            self._done = self._done or self.said("anything_else", u) is not None
             return []
-        return super().on_utterance(u, now)
+        first, self._customer_spoke = not self._customer_spoke, True
+        cue = None if first else self.said("closing_cue", u)
+        if cue is None:
+            return []
+        self._done = True
+        return [self.cue_event("prompt_anything_else", cue,
+                               "you have not asked if there is anything else", now)]
 
 
-class SummarizeRule(_PhraseRule):
-    """After a long stretch of customer speech, the agent takes the floor without a recap."""
+class SummarizeRule(_TranscriptRule):
+    """The customer has talked `summary_after_customer_s` since the agent last summarized
+    (or since the call began), and the agent takes the floor without a summary."""
 
     kinds = ("prompt_summarize",)
     needs_customer = True
 
-    def __init__(self, playbook, hop_s: float) -> None:
+    def __init__(self, playbook: Playbook, hop_s: float) -> None:
         super().__init__(playbook, hop_s)
-        self._customer_speech_s = 0.0
-        self._agent_in_turn = False
-
-    def on_hop(self, hop: Hop) -> list[Event]:
-        if hop.customer is not None and hop.customer.voice:
-            self._customer_speech_s += self.hop_s
-        starting = hop.agent.in_turn and not self._agent_in_turn
-        self._agent_in_turn = hop.agent.in_turn
-        if not starting or self._customer_speech_s < self.th.summary_after_customer_s:
-            return []
-        heard = self._customer_speech_s
-        self._customer_speech_s = 0.0
-        return [self.event("prompt_summarize", AGENT, hop.t, hop.t + self.hop_s,
-                           f"the customer has spoken for {heard:.0f} s since your last "
-                           "summary; show them you heard it", hop.t + self.hop_s,
-                           measures={"customer_speech_s": round(heard, 1)})]
+        self._heard_s = 0.0
+        self._since: float | None = None  # start of the customer's speech being counted
+        self._last_summary: float | None = None
 
     def on_utterance(self, u: Utterance, now: float) -> list[Event]:
-        if u.speaker == AGENT and self._find("summary", u):
-            self._customer_speech_s = 0.0
-        return []
+        if u.speaker == CUSTOMER:
+            self._heard_s += u.duration
+            self._since = u.start if self._since is None else self._since
+            return []
+        summary = self.said("summary", u)
+        if summary is not None:
+            self._heard_s, self._since, self._last_summary = 0.0, None, summary.start
+            return []
+        if self._heard_s < self.th.summary_after_customer_s or not self.substantive(u):
+            return []
+        heard, since = self._heard_s, self._since
+        self._heard_s, self._since = 0.0, None
+        last = (f"since your last summary at {self._last_summary:.1f} s"
+                if self._last_summary is not None else "and you have not summarized yet")
+        return [self.event("prompt_summarize", AGENT, u.start, u.end,
+                           f"the customer has talked for {heard:.0f} s from {since:.1f} s "
+                           f"{last}", now, measures={"customer_speech_s": round(heard, 2)})]
 
 
 PHRASE_RULES: list[type[Rule]] = [ForbiddenPhraseRule, FastSpeechRule, ApologizeRule,

@@ -84,12 +84,13 @@ def test_calm_call_has_no_acoustic_cues(run, phone: bool) -> None:
 def test_angry_call_interruptions_at_their_onsets(run, phone: bool) -> None:
     call, a = run("angry", phone)
     found = kinds(a, "interruption")
-    expected = [call.line("Okay, well").start, call.line("Sir, you need").start]
+    expected = [call.line("Have you tried").start, call.line("I need to stop you").start]
     assert len(found) == 2, [(e.start, e.reason) for e in found]
     for event, onset in zip(found, expected, strict=True):
         assert event.start == pytest.approx(onset, abs=0.2)
-        # Prompted as soon as the agent has talked over them for 0.8 s.
-        assert event.detected_at - (event.start + 0.8) < 0.15
+        # Prompted as soon as the agent has talked over them for 0.8 s (line noise blurs
+        # the onset of the phone call by a few hops).
+        assert event.detected_at - (event.start + 0.8) < (0.25 if phone else 0.15)
         assert event.prompt == "Listen - let them finish"
         assert "kept talking for" in event.reason
 
@@ -98,7 +99,7 @@ def test_angry_call_interruptions_at_their_onsets(run, phone: bool) -> None:
 def test_angry_call_raised_voice_in_the_shouted_line(run, phone: bool) -> None:
     call, a = run("angry", phone)
     raised = kinds(a, "raised_voice")
-    shout = call.line("Calm down")
+    shout = call.line("You need to calm down")
     assert len(raised) == 1, [(e.start, e.end, e.reason) for e in raised]
     event = raised[0]
     assert shout.start - 0.3 <= event.start <= shout.start + 2.0
@@ -116,7 +117,7 @@ def test_angry_call_phrases_and_checks(run) -> None:
     call, a = run("angry")
     forbidden = kinds(a, "forbidden_phrase")
     assert len(forbidden) == 1 and "calm down" in forbidden[0].reason
-    shout = call.line("Calm down")
+    shout = call.line("You need to calm down")
     assert shout.start - 0.3 <= forbidden[0].start <= shout.end
     assert len(kinds(a, "prompt_apologize")) == 1
     assert {"no_interruptions", "calm_voice", "no_calm_down", "apologized"} <= failed(a)

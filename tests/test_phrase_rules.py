@@ -1,113 +1,373 @@
-"""Transcript rules on hand-written transcripts in Whisper's varying style."""
+"""Transcript rules on hand-written transcripts in Whisper's varying style.
+
+Each rule is fed utterances directly (each arriving when it ends, as in replay); a few
+tests go through the engine to check the rules play well with it.
+"""
 
 from __future__ import annotations
 
 import pytest
 
-from coaching.engine import run_rules
+from coaching.engine import CoachingEngine, run_rules
+from coaching.phrase_rules import (
+    PHRASE_RULES,
+    AnythingElseRule,
+    ApologizeRule,
+    EmpathizeRule,
+    FastSpeechRule,
+    ForbiddenPhraseRule,
+    NextStepsRule,
+    SummarizeRule,
+    find_said,
+    forbidden_set,
+)
 from coaching.playbook import load_playbook
-from coaching.timeline import Utterance
-from tests.timeline_builder import build, words_for
+from coaching.rule import Rule
+from coaching.timeline import Event, Utterance
+from tests.timeline_builder import HOP, build, words_for
 
 A, C = "agent", "customer"
 PB = load_playbook()
 
 
-def call(say: list[tuple], duration: float = 60.0):
-    speech = [(s[0], s[1], s[2]) for s in say]
-    return run_rules(build(duration, speech, say), PB)
+def feed(rule_cls: type[Rule], script: list[tuple], lag: float = 0.0, playbook=PB
+         ) -> list[Event]:
+    """Each (speaker, start, end, text) arrives `lag` s after it ends, in order of end."""
+    rule = rule_cls(playbook, HOP)
+    out: list[Event] = []
+    for line in sorted(script, key=lambda s: s[2]):
+        out += rule.on_utterance(words_for(*line), line[2] + lag)
+    return out
 
 
-def kinds(events, kind):
-    return [e for e in events if e.kind == kind]
+# -- forbidden phrases ----------------------------------------------------------------
 
-
-@pytest.mark.parametrize("text", ["Calm down.", "Sir, please calm down!", "you need to come down",
-                                  "CALM DOWN, SIR"])
+@pytest.mark.parametrize("text", [
+    "Calm down.", "Sir, please calm down!", "CALM DOWN, SIR", "you need to come down",
+    "Come down, sir.", "Sir, I need you to calm down right now.", "Just relax.",
+    "Stop shouting at me.", "There's no need to raise your voice."])
 def test_calm_down_in_any_style(text: str) -> None:
-    found = kinds(call([(A, 2, 5, text)]), "forbidden_phrase")
-    assert len(found) == 1 and "(calm down)" in found[0].reason
-
-
-@pytest.mark.parametrize("text,label", [
-    ("That's company policy.", "deflection"), ("It's not my department.", "deflection"),
-    ("There's nothing I can do.", "deflection"), ("Well, that's your fault.", "blame"),
-    ("You should have read the contract.", "blame")])
-def test_blame_and_deflection(text: str, label: str) -> None:
-    found = kinds(call([(A, 2, 5, text)]), "forbidden_phrase")
-    assert len(found) == 1 and f"({label})" in found[0].reason
-
-
-def test_forbidden_phrase_is_located_at_its_words() -> None:
-    found = kinds(call([(A, 2, 8, "Sir I need you to calm down right now")]),
-                  "forbidden_phrase")
-    u = words_for(A, 2, 8, "Sir I need you to calm down right now")
-    assert found[0].start == u.words[5].start and found[0].end == u.words[6].end
-
-
-def test_a_polite_agent_says_nothing_forbidden() -> None:
-    text = "I understand, I'm so sorry about that. I will fix it today."
-    assert kinds(call([(A, 2, 6, text)]), "forbidden_phrase") == []
-
-
-def test_apologize_prompt_after_a_complaint_unless_already_apologized() -> None:
-    events = call([(C, 1, 5, "This is ridiculous, it's the third time I call."),
-                   (A, 6, 9, "Let me look at your account.")])
-    found = kinds(events, "prompt_apologize")
+    found = feed(ForbiddenPhraseRule, [(A, 20.0, 24.0, text)])
     assert len(found) == 1
-    assert found[0].detected_at == pytest.approx(5.0, abs=0.05)
-    assert '"ridiculous"' in found[0].reason and found[0].prompt == "Apologize"
-    events = call([(A, 1, 3, "I'm so sorry for the trouble."),
-                   (C, 4, 8, "It's still not working, this is ridiculous.")])
-    assert kinds(events, "prompt_apologize") == []
+    event = found[0]
+    assert forbidden_set(event) == "calm_down" and event.reason.endswith("(calm down)")
+    assert event.reason.startswith(f'you said "{event.evidence}" at 2')
+    assert event.prompt == "Acknowledge how they feel instead"
+    assert event.detected_at == 24.0
+
+
+@pytest.mark.parametrize("text,category", [
+    ("That's company policy.", "deflection"), ("It's not my department.", "deflection"),
+    ("There's nothing I can do.", "deflection"), ("That is just our policy, sir.", "deflection"),
+    ("You'll have to call the bank.", "deflection"), ("Well, that's your fault.", "blame"),
+    ("You should have read the contract.", "blame"), ("You should've checked the box.", "blame"),
+    ("You must have entered the wrong number.", "blame")])
+def test_blame_and_deflection(text: str, category: str) -> None:
+    found = feed(ForbiddenPhraseRule, [(A, 2, 5, text)])
+    assert [forbidden_set(e) for e in found] == [category]
+    assert f"({category})" in found[0].reason
+
+
+@pytest.mark.parametrize("text", [
+    "I understand, I'm so sorry about that. I will fix it today.",
+    "The technician will come down to your flat tomorrow.",
+    "Prices should come down next month.", "You should have it by Friday.",
+    "You should have received an email from us.", "Our policy is to refund you in full.",
+    "Okay, let me look at your account now."])
+def test_ordinary_agent_words_are_not_forbidden(text: str) -> None:
+    assert feed(ForbiddenPhraseRule, [(A, 2, 6, text)]) == []
+
+
+def test_the_customer_saying_calm_down_is_not_the_agent() -> None:
+    assert feed(ForbiddenPhraseRule, [(C, 2, 5, "Calm down? It's your fault!")]) == []
+
+
+def test_forbidden_phrase_is_placed_at_its_words() -> None:
+    text = "Sir I need you to calm down right now"
+    found = feed(ForbiddenPhraseRule, [(A, 2, 8, text)])
+    words = words_for(A, 2, 8, text).words
+    assert found[0].evidence == "i need you to calm down"
+    assert (found[0].start, found[0].end) == (words[1].start, words[6].end)
+
+
+def test_without_word_times_the_event_covers_the_utterance() -> None:
+    rule = ForbiddenPhraseRule(PB, HOP)
+    found = rule.on_utterance(Utterance(A, 3.0, 6.0, "Calm down. That's company policy."), 6.5)
+    assert [forbidden_set(e) for e in found] == ["calm_down", "deflection"]
+    assert found[0].start == 3.0 and found[0].end == 6.0
+    assert len({e.key for e in found}) == 2  # the engine keeps both
+
+
+def test_two_categories_in_one_utterance_through_the_engine() -> None:
+    say = [(A, 2, 7, "Calm down, sir. That's company policy.")]
+    events = run_rules(build(10, [(A, 2, 7)], say), PB)
+    assert sorted(forbidden_set(e) for e in events if e.kind == "forbidden_phrase") == [
+        "calm_down", "deflection"]
+
+
+# -- speaking rate --------------------------------------------------------------------
+
+def _talk(start: float, seconds: float, wpm: float) -> tuple:
+    return (A, start, start + seconds, " ".join(["word"] * round(wpm * seconds / 60)))
+
+
+def test_fast_speech_fires_once_with_its_rate() -> None:
+    found = feed(FastSpeechRule, [_talk(1, 10, 240)])
+    assert len(found) == 1
+    assert found[0].measures["wpm"] == pytest.approx(240, abs=1)
+    assert found[0].reason == "240 words per minute over your last 10 s of speech (aim under 180)"
+    assert found[0].prompt == "Slow down a little"
+
+
+def test_normal_rate_and_too_little_speech_do_not_fire() -> None:
+    assert feed(FastSpeechRule, [_talk(1, 10, 150)]) == []
+    assert feed(FastSpeechRule, [_talk(1, 5, 260)]) == []  # under fast_speech_min_speech_s
+
+
+def test_pauses_between_utterances_are_not_speech() -> None:
+    # 2 x 5 s at 200 wpm with a 6 s pause: 200 wpm of speech, not 125 wpm of wall time.
+    found = feed(FastSpeechRule, [_talk(1, 5, 200), _talk(12, 5, 200)])
+    assert len(found) == 1 and found[0].measures["speech_s"] == pytest.approx(10)
+
+
+def test_a_breath_between_sentences_is_part_of_the_talk() -> None:
+    # 2 x 5 s with a 0.5 s breath: 10.5 s of talk, 43 words = 246 wpm.
+    found = feed(FastSpeechRule, [_talk(1, 5, 260), _talk(6.5, 5, 260)])
+    assert found[0].measures["speech_s"] == pytest.approx(10.5)
+
+
+def test_fast_speech_waits_until_the_rate_drops_back_under() -> None:
+    script = [_talk(1, 10, 240), _talk(12, 10, 240),  # fast, fast: one event
+              _talk(30, 20, 100),  # 146 wpm over the window: back under
+              _talk(60, 10, 260),  # 152 wpm with the slow talk still in the window
+              _talk(71, 10, 260)]  # 258 wpm: fast again
+    found = feed(FastSpeechRule, script)
+    assert [e.start for e in found] == [1, 60]  # the second starts at the window's oldest
+    assert found[1].end == 81
+
+
+def test_fast_speech_window_is_bounded() -> None:
+    rule = FastSpeechRule(PB, HOP)
+    for i in range(200):
+        rule.on_utterance(words_for(*_talk(i * 3.0, 2.0, 150)), i * 3.0 + 2)
+    assert len(rule._recent) <= 11  # only the last fast_speech_window_s (30 s)
+
+
+def test_customer_speed_is_not_coached() -> None:
+    assert feed(FastSpeechRule, [(C, 1, 11, " ".join(["word"] * 50))]) == []
+
+
+# -- apologize ------------------------------------------------------------------------
+
+COMPLAINT = (C, 1, 5, "This is ridiculous, it's the third time I call.")
+
+
+def test_apologize_after_the_wait_with_the_customer_words() -> None:
+    script = [COMPLAINT, (A, 6, 9, "Let me look at your account."),
+              (C, 10, 14, "It never arrived and nobody called me back."),
+              (A, 15, 24, "I can see the order here, it was sent on Monday."),
+              (C, 26, 28, "So where is it?"), (A, 29, 31, "Let me check with the courier.")]
+    found = feed(ApologizeRule, script)
+    assert len(found) == 1  # once per episode, however often they complain
+    event = found[0]
+    assert event.detected_at == 28.0  # the first utterance 20 s (apology_wait_s) after
+    assert event.reason == 'customer said "This is ridiculous" at 1.9 s; no apology yet'
+    assert event.evidence == "This is ridiculous" and event.prompt == "Apologize"
+    # It covers the complaint's words up to the prompt.
+    assert event.start == pytest.approx(1.889) and event.end == 28.0
+    assert event.measures["waited_s"] == pytest.approx(23)
+
+
+def test_no_apology_prompt_before_the_agent_had_a_fair_chance() -> None:
+    assert feed(ApologizeRule, [COMPLAINT, (A, 6, 9, "Let me look at your account.")]) == []
 
 
 @pytest.mark.parametrize("apology", ["I'm so sorry.", "i apologize", "Sorry about that!",
-                                     "My apologies, sir."])
-def test_apology_variants_close_the_episode(apology: str) -> None:
-    events = call([(C, 1, 4, "My order never arrived."), (A, 5, 7, apology),
-                   (C, 8, 11, "It is still not here and it's unacceptable.")])
-    assert len(kinds(events, "prompt_apologize")) == 1
+                                     "My apologies, sir.", "I am really sorry to hear that",
+                                     "We're sorry for the trouble."])
+def test_any_apology_closes_the_episode(apology: str) -> None:
+    script = [COMPLAINT, (A, 6, 8, apology), (C, 30, 33, "Okay."), (A, 34, 36, "Right.")]
+    assert feed(ApologizeRule, script) == []
 
 
-def test_empathize_prompt_on_distress() -> None:
-    found = kinds(call([(C, 1, 4, "I'm so frustrated with this.")]), "prompt_empathize")
-    assert len(found) == 1 and found[0].prompt == "Show you understand"
+def test_a_new_complaint_after_the_apology_is_a_new_episode() -> None:
+    script = [COMPLAINT, (A, 6, 8, "I'm so sorry."),
+              (C, 9, 12, "And it's still not working."),  # within apology_wait_s: covered
+              (A, 13, 15, "Let me check."),
+              (C, 40, 44, "This is unacceptable."), (A, 45, 50, "One moment."),
+              (C, 66, 67, "Hello?")]
+    found = feed(ApologizeRule, script)
+    assert [e.start for e in found] == [pytest.approx(42.667)]  # at "unacceptable"
 
 
-def test_next_steps_prompt_on_when_question_unless_answered_with_a_time() -> None:
-    assert len(kinds(call([(C, 1, 4, "When will it be fixed?")]), "prompt_next_steps")) == 1
-    events = call([(A, 1, 5, "I will send a technician tomorrow morning."),
-                   (C, 6, 8, "When will he come?")])
-    assert kinds(events, "prompt_next_steps") == []
+def test_distress_also_asks_for_an_apology() -> None:
+    script = [(C, 1, 4, "I'm so frustrated with this."), (A, 30, 32, "Okay.")]
+    assert len(feed(ApologizeRule, script)) == 1
 
 
-def test_anything_else_prompt_on_a_closing_once() -> None:
-    events = call([(C, 1, 3, "Great, thanks a lot."), (C, 10, 12, "Okay, bye.")])
-    assert len(kinds(events, "prompt_anything_else")) == 1
-    events = call([(A, 1, 4, "Is there anything else I can help with?"),
-                   (C, 5, 7, "No, that's all, thanks.")])
-    assert kinds(events, "prompt_anything_else") == []
+# -- empathize ------------------------------------------------------------------------
+
+def test_empathize_when_the_reply_ignores_how_they_feel() -> None:
+    script = [(C, 1, 4, "Honestly I'm so frustrated with this."),
+              (A, 5, 7, "Okay, can I have your account number?"),
+              (C, 8, 10, "It's 4 4 7 2.")]
+    found = feed(EmpathizeRule, script)
+    assert len(found) == 1
+    assert found[0].detected_at == 10.0 and found[0].prompt == "Show you understand"
+    assert found[0].reason.startswith("customer said \"Honestly I'm so frustrated")
 
 
-def test_summarize_prompt_after_long_customer_speech() -> None:
-    tl_say = [(C, 1, 30, "long story " * 40), (A, 31, 34, "Okay, let me check that.")]
-    found = kinds(call(tl_say), "prompt_summarize")
-    assert len(found) == 1 and found[0].start == pytest.approx(31.0, abs=0.05)
-    assert kinds(call([(C, 1, 15, "short story " * 10), (A, 16, 18, "Okay.")]),
-                 "prompt_summarize") == []
+@pytest.mark.parametrize("reply", ["I understand how frustrating that is.",
+                                   "That must be so annoying.", "I'm so sorry.",
+                                   "I can imagine, let me fix this."])
+def test_an_empathetic_reply_closes_it(reply: str) -> None:
+    script = [(C, 1, 4, "I'm really upset."), (A, 5, 7, reply), (C, 8, 10, "Thank you.")]
+    assert feed(EmpathizeRule, script) == []
 
 
-def test_fast_speech() -> None:
-    fast = " ".join(["word"] * 40)  # 40 words in 10 s of talk = 240 wpm
-    found = kinds(call([(A, 1, 11, fast)]), "fast_speech")
-    assert len(found) == 1 and found[0].measures["wpm"] == pytest.approx(240, abs=1)
-    slow = " ".join(["word"] * 25)  # 150 wpm
-    assert kinds(call([(A, 1, 11, slow)]), "fast_speech") == []
+def test_backchannels_are_not_the_reply() -> None:
+    script = [(C, 1, 4, "I'm really worried about this."), (A, 4.5, 5, "Mm-hmm."),
+              (C, 5.5, 9, "My mum needs the phone."), (A, 10, 12, "Right, okay."),
+              (C, 13, 15, "So can you help?")]
+    assert feed(EmpathizeRule, script) == []
 
 
-def test_utterance_arrives_when_it_ends() -> None:
-    u = Utterance(C, 1.0, 4.0, "this is unacceptable")
-    assert u.duration == 3.0
-    found = kinds(call([(C, 1, 4, "this is unacceptable")]), "prompt_apologize")
-    assert found[0].detected_at >= 4.0
+def test_a_long_reply_without_empathy_prompts_before_they_speak_again() -> None:
+    long = ("Okay so what we can do is look at the account first and then check the line "
+            "from our side and then book a visit if we need one")
+    found = feed(EmpathizeRule, [(C, 1, 4, "I'm fed up."), (A, 5, 15, long)])
+    assert len(found) == 1 and found[0].detected_at == 15.0
+
+
+# -- summarize ------------------------------------------------------------------------
+
+STORY = [(C, 1, 10, "So last month I moved to a new flat " * 2),
+         (C, 11, 20, "and since then the connection drops every evening " * 2),
+         (C, 21, 30, "and my kids cannot do their homework " * 2)]
+
+
+def test_summarize_when_the_agent_takes_the_floor_after_a_long_story() -> None:
+    found = feed(SummarizeRule, STORY + [(A, 31, 34, "Okay, let me check that.")])
+    assert len(found) == 1
+    assert found[0].start == 31.0 and found[0].detected_at == 34.0
+    assert found[0].reason == ("the customer has talked for 27 s from 1.0 s and you have "
+                               "not summarized yet")
+    assert found[0].prompt == "Summarize what you heard"
+
+
+def test_backchannels_during_the_story_do_not_take_the_floor() -> None:
+    script = STORY + [(A, 12, 12.5, "Mm-hmm."), (A, 16, 16.4, "Mm -mm."),  # Whisper's
+                      (A, 22, 22.4, "Okay."), (A, 25, 25.5, "Right.")]
+    assert feed(SummarizeRule, script) == []
+
+
+def test_a_summary_resets_the_count() -> None:
+    script = STORY + [(A, 31, 36, "Just to confirm, the line drops every evening."),
+                      (C, 37, 40, "Yes."), (A, 41, 44, "Let me run a test.")]
+    assert feed(SummarizeRule, script) == []
+    script += [(C, 45, 75, "and another thing " * 20), (A, 76, 78, "Okay, I see the fault.")]
+    found = feed(SummarizeRule, script)
+    assert len(found) == 1 and "since your last summary at 31.0 s" in found[0].reason
+
+
+def test_a_short_customer_turn_needs_no_summary() -> None:
+    assert feed(SummarizeRule, [(C, 1, 15, "short story " * 10), (A, 16, 18, "Okay, sure.")]) \
+        == []
+
+
+# -- next steps -----------------------------------------------------------------------
+
+QUESTION = (C, 1, 4, "Okay. So when will it be fixed?")
+
+
+def test_next_steps_when_the_answer_has_no_step_and_time() -> None:
+    script = [QUESTION, (A, 5, 7, "Let me check that for you."), (C, 8, 9, "Hello?")]
+    found = feed(NextStepsRule, script)
+    assert len(found) == 1 and found[0].prompt == "Tell them what happens next"
+    assert found[0].reason == ('customer asked "So when will it be fixed" at 1.9 s; your '
+                               "answer did not say what happens next, or when")
+
+
+@pytest.mark.parametrize("answer", [
+    "I will send a technician tomorrow morning.", "We'll have it fixed within 24 hours.",
+    "I'm going to escalate this, you'll hear from us in two days.",
+    "A technician will come on Friday."])
+def test_an_answer_with_step_and_time_closes_it(answer: str) -> None:
+    assert feed(NextStepsRule, [QUESTION, (A, 5, 8, answer), (C, 9, 10, "Great.")]) == []
+
+
+def test_a_step_without_a_time_says_what_is_missing() -> None:
+    script = [(C, 1, 3, "How long will it take?"), (A, 4, 6, "I'll escalate it."),
+              (C, 7, 8, "Fine.")]
+    found = feed(NextStepsRule, script)
+    assert found[0].reason.endswith("your answer said what happens but not when")
+
+
+def test_a_step_said_just_before_the_question_counts() -> None:
+    script = [(A, 1, 5, "I will send a technician."), (C, 6, 8, "When will he come?"),
+              (A, 9, 10, "Tomorrow morning."), (C, 11, 12, "Great.")]
+    assert feed(NextStepsRule, script) == []
+    already = [(A, 1, 5, "I will send a technician tomorrow morning."),
+               (C, 6, 8, "When will he come?"), (A, 9, 10, "As I said."), (C, 11, 12, "Ok?")]
+    assert feed(NextStepsRule, already) == []
+
+
+# -- anything else --------------------------------------------------------------------
+
+@pytest.mark.parametrize("goodbye", ["No, that's all, thanks.", "Okay, thank you.",
+                                     "Great, thanks a lot!", "Bye.",
+                                     "Thank you so much for your help."])
+def test_anything_else_on_a_closing_cue_once(goodbye: str) -> None:
+    script = [(C, 1, 3, "My router is broken."), (A, 4, 8, "I'll send a new one today."),
+              (C, 9, 11, goodbye), (C, 12, 13, "Bye.")]
+    found = feed(AnythingElseRule, script)
+    assert len(found) == 1 and found[0].detected_at == 11.0
+    assert found[0].prompt == "Ask if there is anything else"
+
+
+def test_no_anything_else_prompt_once_asked_or_at_the_opening() -> None:
+    asked = [(C, 1, 3, "My router is broken."), (A, 4, 7, "Is there anything else I can do?"),
+             (C, 8, 10, "No, that's all, thanks.")]
+    assert feed(AnythingElseRule, asked) == []
+    opening = [(A, 0, 3, "Thank you for calling."), (C, 4, 5, "Hi, thanks.")]
+    assert feed(AnythingElseRule, opening) == []
+
+
+def test_thanks_inside_a_sentence_is_not_a_goodbye() -> None:
+    script = [(C, 1, 3, "Hello."),
+              (C, 4, 9, "Thanks, but my order still has not arrived and I need it.")]
+    assert feed(AnythingElseRule, script) == []
+
+
+# -- the rules in the engine ----------------------------------------------------------
+
+def test_prompts_arrive_when_the_utterance_ends_with_a_transcription_lag() -> None:
+    found = feed(ApologizeRule, [COMPLAINT, (A, 25, 27, "Okay.")], lag=1.2)
+    assert found[0].detected_at == pytest.approx(28.2)
+
+
+def test_engine_runs_the_prompts_on_a_whole_call() -> None:
+    say = [(A, 0.5, 3, "Thank you for calling, how can I help?"),
+           (C, 4, 8, "This is ridiculous, my order never arrived. When will I get it?"),
+           (A, 9, 12, "Let me have a look at that."), (C, 13, 15, "I'm waiting."),
+           (A, 16, 30, "Okay so I see the order."), (C, 31, 32, "That's all, thanks.")]
+    events = run_rules(build(40, [s[:3] for s in say], say), PB)
+    kinds = [e.kind for e in events]
+    assert {"prompt_apologize", "prompt_next_steps", "prompt_anything_else"} <= set(kinds)
+    assert all(e.detected_at >= e.start for e in events)
+
+
+def test_agent_only_skips_the_prompts_that_need_the_customer() -> None:
+    engine = CoachingEngine(PB, HOP, has_customer=False, rules=PHRASE_RULES)
+    assert {type(r) for r in engine.rules} == {ForbiddenPhraseRule, FastSpeechRule}
+    assert {"prompt_apologize", "prompt_summarize", "prompt_anything_else"} <= set(
+        engine.skipped_kinds)
+
+
+def test_quotes_keep_the_clause_around_the_phrase() -> None:
+    u = words_for(C, 0, 5, "Well, I have called you three times this week and my internet "
+                           "is still not working.")
+    said = find_said(PB, "complaint", u)
+    assert said.phrase == "called you three times"
+    assert said.quote == "I have called you three times this week"
+    assert said.start == u.words[3].start
