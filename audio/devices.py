@@ -13,7 +13,7 @@ import subprocess
 from dataclasses import dataclass
 
 __all__ = ["InputDevice", "DeviceError", "portaudio_status", "list_input_devices",
-           "find_device", "pulse_sources"]
+           "find_device", "pick_device", "pulse_sources"]
 
 
 class DeviceError(Exception):
@@ -154,3 +154,19 @@ def find_device(device_id: str, devices: list[InputDevice] | None = None) -> Inp
         return matches[0]
     names = "; ".join(d.id for d in devices) or "none"
     raise DeviceError(f"no input device matches {device_id!r} (available: {names})")
+
+
+def pick_device(name: str | None, devices: list[InputDevice], want_monitor: bool
+                ) -> InputDevice | None:
+    """The device a person named, or the first sensible one: a microphone for the agent
+    (not the catch-all `pulse` device), a monitor/loopback input for the customer.
+
+    Raises:
+        DeviceError: a name was given and nothing matches it.
+    """
+    if name:
+        return find_device(name, devices)
+    for d in devices:
+        if d.is_monitor == want_monitor and (want_monitor or d.portaudio_name != "pulse"):
+            return d
+    return None

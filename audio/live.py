@@ -26,6 +26,7 @@ from coaching.engine import CoachingEngine
 from coaching.playbook import Playbook
 from coaching.scorecard import Scorecard, build_scorecard
 from coaching.timeline import AGENT, CUSTOMER, CallTimeline, Event, Frame, SpeechTurn, Utterance
+from coaching.voice_rules import RaisedVoiceRule
 
 __all__ = ["LiveConfig", "LiveStatus", "LiveEngine", "LiveResult"]
 
@@ -251,6 +252,21 @@ class LiveEngine:
         events = self.engine.events
         return LiveResult(timeline, events, build_scorecard(timeline, events, self.playbook),
                           self.engine.skipped_kinds)
+
+    def snooze(self, kind: str) -> None:
+        """No more prompts of this kind for the rest of the call (the agent asked)."""
+        self.engine.policy.snooze(kind)
+
+    def current_prompt(self) -> Event | None:
+        """The event whose prompt the card should show now (cooldowns and holds applied)."""
+        return self.engine.policy.current(self._t)
+
+    def agent_baseline_dbfs(self) -> float | None:
+        """The agent's usual loudness so far, the band the window draws (None at first)."""
+        for rule in self.engine.rules:
+            if isinstance(rule, RaisedVoiceRule):
+                return rule.baseline_dbfs
+        return None
 
     def latency_of(self, event: Event) -> float | None:
         return self.latencies.get(event.key)

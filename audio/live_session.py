@@ -30,8 +30,16 @@ _TICK_S = 0.02
 
 @dataclass(frozen=True)
 class SessionConfig:
+    """Frozen: handed to the session's worker.
+
+    Attributes:
+        record_to: also write the call's audio here (a stereo WAV, agent left, customer
+            right, 16 kHz), as it comes, for agents who opted in to keep call audio.
+    """
+
     live: LiveConfig = field(default_factory=LiveConfig)
     capture: CaptureConfig = field(default_factory=CaptureConfig)
+    record_to: str | None = None
 
 
 class LiveSession:
@@ -62,6 +70,8 @@ class LiveSession:
         self._reported: set[int] = set()
         self.faults: list[CaptureFault] = []
         self.started_at: float | None = None
+        self._record_to = config.record_to
+        self._recorder = None  # soundfile.SoundFile while recording
 
     def _buffers(self):
         return [b for c in self.captures for b in c.buffers]
@@ -70,6 +80,8 @@ class LiveSession:
         """Open the devices (DeviceError if one can't be) and start the worker."""
         for capture in self.captures:
             capture.start()
+        if self._record_to:
+            self._open_recorder()
         self._thread = threading.Thread(target=self._run, name="callcoach-live", daemon=True)
         self._thread.start()
 
@@ -118,6 +130,30 @@ class LiveSession:
         blocks = [np.zeros(n, np.float32) if d else b.read(n)[1]
                   for b, d in zip(buffers, dead, strict=True)]
         self.engine.push(blocks[0], blocks[1] if len(blocks) > 1 else None, audio_zero=zero)
+        if self._recorder is not None:
+            self._record(blocks)
+
+    def _open_recorder(self) -> None:
+        import soundfile as sf
+
+        try:
+            self._recorder = sf.SoundFile(self._record_to, "w", samplerate=SAMPLE_RATE,
+                                          channels=2, subtype="PCM_16")
+        except (OSError, RuntimeError) as exc:
+            self._note(f"the call audio cannot be saved to {self._record_to}: {exc}")
+
+    def _record(self, blocks: list[np.ndarray]) -> None:
+        customer = blocks[1] if len(blocks) > 1 else np.zeros_like(blocks[0])
+        try:
+            self._recorder.write(np.column_stack([blocks[0], customer]))
+        except (OSError, RuntimeError) as exc:  # a full disk must not end the call
+            self._recorder = None
+            self._note(f"saving the call audio stopped: {exc}")
+
+    def _note(self, message: str) -> None:
+        fault = CaptureFault("recording", message, False, time.monotonic())
+        self.faults.append(fault)
+        self.on_fault(fault)
 
     def stop(self) -> LiveResult:
         """End the call: stop the devices, analyse and transcribe what is left, score."""
@@ -126,4 +162,7 @@ class LiveSession:
             self._thread.join()
         for capture in self.captures:
             capture.stop()
+        if self._recorder is not None:
+            self._recorder.close()
+            self._recorder = None
         return self.engine.finish()

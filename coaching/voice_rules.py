@@ -72,6 +72,11 @@ class _RaisedVoice(Rule):
         self._raised_s = 0.0  # voiced seconds from the start to `_raised_end`
         self._pending_s = 0.0  # voiced seconds since the last raised hop
 
+    @property
+    def baseline_dbfs(self) -> float | None:
+        """The speaker's usual level so far (None until enough speech was heard)."""
+        return self._baseline
+
     def _frame(self, hop: Hop) -> Frame | None:
         return hop.agent if self.speaker == AGENT else hop.customer
 

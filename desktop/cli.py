@@ -63,6 +63,8 @@ def build_parser() -> argparse.ArgumentParser:
     lv.add_argument("--model", metavar="NAME_OR_PATH", default=None)
     lv.add_argument("--playbook", metavar="FILE", default=None)
     lv.add_argument("--no-transcribe", action="store_true")
+    lv.add_argument("--no-history", action="store_true",
+                    help="do not save this call in the call history")
     lv.add_argument("-q", "--quiet", action="store_true",
                     help="no prompts on the terminal; JSON on stdout without --json")
     return parser
@@ -155,7 +157,8 @@ def main(argv: list[str] | None = None) -> int:
             from desktop.live_cli import run_live
 
             return run_live(args.agent_device, args.customer_device, args.duration, args.json,
-                            args.model, args.playbook, not args.no_transcribe, args.quiet)
+                            args.model, args.playbook, not args.no_transcribe, args.quiet,
+                            history=not args.no_history)
         return _open_window()
     except (RecordingError, ModelError, PlaybookError, DeviceError) as exc:
         _error(str(exc))

@@ -1,16 +1,16 @@
 """Entry point of the window (`callcoach-gui`, or `callcoach` with no command).
 
-The desktop app itself is the subject of its own issue; until it lands, this opens a
-small window that says so and points to `callcoach analyze`, and it reports a missing
-display or Qt library in one line instead of a traceback.
+A missing display or Qt library is reported in one line instead of a traceback, and an
+unexpected error inside the event loop is logged and shown, not fatal.
 """
 
 from __future__ import annotations
 
 import os
 import sys
+import traceback
 
-__all__ = ["main"]
+__all__ = ["main", "run_window"]
 
 
 def _has_display() -> bool:
@@ -19,24 +19,56 @@ def _has_display() -> bool:
     return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
 
 
+def _excepthook(kind, value, tb) -> None:
+    """An error in a slot must not kill the window (a call may be running): log it, say it."""
+    traceback.print_exception(kind, value, tb)
+    try:
+        from PySide6.QtWidgets import QApplication
+
+        for w in QApplication.topLevelWidgets():
+            if hasattr(w, "show_message"):
+                w.show_message(f"Something went wrong ({kind.__name__}: {value}); the call "
+                               "and your data are kept.")
+    except Exception:  # noqa: BLE001 - reporting must never raise
+        pass
+
+
+def run_window(argv: list[str] | None = None, open_path: str | None = None) -> int:
+    """Create the application and the window; returns the exit status."""
+    from PySide6.QtWidgets import QApplication
+
+    from desktop.main_window import MainWindow
+    from desktop.theme import apply_theme
+
+    app = QApplication.instance() or QApplication(argv or sys.argv)
+    app.setApplicationName("callcoach")
+    app.setOrganizationName("callcoach")
+    sys.excepthook = _excepthook
+    window = MainWindow()
+    apply_theme(app, window.settings.theme)
+    window.show()
+    if open_path:
+        window.open_recording(open_path)
+    elif not window.settings.first_run_done:
+        from PySide6.QtCore import QTimer
+
+        QTimer.singleShot(0, window.open_first_run)
+    return app.exec()
+
+
 def main() -> int:
     if not _has_display():
         print("callcoach: no display found. To analyse a call without the window: "
               "callcoach analyze RECORDING", file=sys.stderr)
         return 2
     try:
-        from PySide6.QtWidgets import QApplication, QLabel
+        import PySide6.QtWidgets  # noqa: F401
     except ImportError as exc:
         print(f"callcoach: the Qt libraries are missing ({exc}). Run scripts/setup, or "
               "use: callcoach analyze RECORDING", file=sys.stderr)
         return 2
-    app = QApplication.instance() or QApplication(sys.argv)
-    label = QLabel("callcoach\n\nThe desktop window is not built yet.\n"
-                   "Analyse a recorded call with:  callcoach analyze RECORDING --html out.html")
-    label.setMargin(24)
-    label.setWindowTitle("callcoach")
-    label.show()
-    return app.exec()
+    args = [a for a in sys.argv[1:] if not a.startswith("-")]
+    return run_window(sys.argv, args[0] if args else None)
 
 
 if __name__ == "__main__":

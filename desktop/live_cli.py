@@ -3,6 +3,10 @@
 Prompts are printed as they fire, with their latency (audio moment the condition became
 true to the moment the prompt was emitted); at the end the call is written in the same
 JSON schema as `callcoach analyze`, each event with `latency_s`.
+
+Unless `--no-history`, the call also goes into the call history as it happens (each event
+as it fires, the transcript every second), so a crash loses seconds, not the call; the
+next start stores such an interrupted call as "recovered" and says so.
 """
 
 from __future__ import annotations
@@ -12,7 +16,10 @@ import signal
 import sys
 import threading
 import time
+from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from audio.capture import CaptureFault
 from audio.devices import DeviceError, InputDevice, find_device, list_input_devices
@@ -20,9 +27,12 @@ from audio.live import LiveConfig
 from audio.live_session import LiveSession, SessionConfig
 from audio.transcribe import Transcriber, TranscriberConfig
 from coaching.playbook import load_playbook
-from coaching.timeline import Event
+from coaching.timeline import Event, Utterance
+from desktop.history import CallHistory, HistoryError
 
-__all__ = ["run_devices", "run_live", "live_document"]
+__all__ = ["run_devices", "run_live", "live_document", "open_history"]
+
+_POLL_S = 1.0  # how often new transcript lines are written to the history
 
 
 def run_devices() -> int:
@@ -53,6 +63,84 @@ def _pick(name: str | None, devices: list[InputDevice], want_monitor: bool
     return None
 
 
+def _utterance_dict(u: Utterance) -> dict[str, Any]:
+    return {"speaker": u.speaker, "start": u.start, "end": u.end, "text": u.text}
+
+
+def open_history() -> CallHistory | None:
+    """The call history, after storing the calls a crash interrupted (one line says so).
+
+    A history that cannot be opened is reported in one line and the call runs unsaved.
+    """
+    try:
+        store = CallHistory()
+        recovered = [store.recover(c.id) for c in store.unfinished_calls()]
+    except HistoryError as exc:
+        print(f"callcoach: this call will not be saved: {exc}", file=sys.stderr)
+        return None
+    if recovered:
+        ids = ", ".join(str(i) for i in recovered)
+        print(f"callcoach: recovered {len(recovered)} call{'s' if len(recovered) > 1 else ''} "
+              f"interrupted by a crash into the history (id {ids})", file=sys.stderr)
+    return store
+
+
+class _Recorder:
+    """Writes one live call into the history as it happens.
+
+    Events arrive on the live worker thread, transcript lines from the main thread; the
+    store serialises them. If the history fails mid-call, that is said once and the call
+    goes on unsaved: coaching matters more than the record.
+    """
+
+    def __init__(self, store: CallHistory | None) -> None:
+        self.store = store
+        self.call_id: int | None = None
+        self._written = 0  # transcript lines already in the history
+
+    def begin(self, agent: InputDevice, customer: InputDevice | None, model: str) -> None:
+        if self.store is None:
+            return
+        try:
+            self.call_id = self.store.begin_call(
+                started_at=datetime.now().astimezone(), agent_device=agent.id,
+                customer_device=customer.id if customer else "", model=model)
+        except HistoryError as exc:
+            print(f"callcoach: this call will not be saved: {exc}", file=sys.stderr)
+            self.store = None
+
+    def event(self, doc: dict[str, Any]) -> None:
+        self._write(lambda s: s.append_event(self.call_id, doc))
+
+    def transcript(self, utterances: list[Utterance]) -> None:
+        """Write the lines transcribed since the last call (the list only grows)."""
+        new = utterances[self._written:]
+        self._written += len(new)
+        for u in new:
+            self._write(lambda s, u=u: s.append_utterance(self.call_id, _utterance_dict(u)))
+
+    def progress(self, call_time_s: float) -> None:
+        self._write(lambda s: s.note_progress(self.call_id, call_time_s))
+
+    def finish(self, doc: dict[str, Any]) -> None:
+        self._write(lambda s: s.finish_call(self.call_id, doc))
+
+    def discard(self) -> None:
+        """The call never started (a device failed to open): leave no trace of it."""
+        self._write(lambda s: s.delete(self.call_id))
+
+    def _write(self, action: Callable[[CallHistory], object]) -> None:
+        store = self.store
+        if store is None or self.call_id is None:
+            return
+        try:
+            action(store)
+        except (HistoryError, TypeError, ValueError) as exc:
+            self.store = None
+            print(f"callcoach: the call history failed, the rest of this call is not saved: "
+                  f"{exc}", file=sys.stderr)
+
+
 def live_document(result, session: LiveSession, model: str) -> dict:
     """The call in the schema of `callcoach analyze`, plus latency per event."""
     from audio.contract import event_to_dict
@@ -68,8 +156,7 @@ def live_document(result, session: LiveSession, model: str) -> dict:
         "schema": 1, "recording": "live", "duration_s": round(tl.duration_s, 2),
         "agent_channel": "left", "channels": "stereo" if tl.has_customer else "agent-only",
         "model": model, "skipped_kinds": list(result.skipped_kinds),
-        "transcript": [{"speaker": u.speaker, "start": u.start, "end": u.end, "text": u.text}
-                       for u in tl.utterances],
+        "transcript": [_utterance_dict(u) for u in tl.utterances],
         "speech_turns": [{"speaker": t.speaker, "start": t.start, "end": t.end}
                          for t in tl.turns],
         "events": events, "scorecard": result.scorecard.to_dict(),
@@ -79,7 +166,14 @@ def live_document(result, session: LiveSession, model: str) -> dict:
 
 def run_live(agent: str | None, customer: str | None, duration: float | None,
              json_out: str | None, model: str | None, playbook_path: str | None,
-             transcribe: bool = True, quiet: bool = False) -> int:
+             transcribe: bool = True, quiet: bool = False, history: bool = True) -> int:
+    """Coach one live call until Ctrl+C or `duration` seconds; 0 when it ended normally.
+
+    With `history`, the call is written to the call history as it happens (and calls a
+    crash interrupted earlier are recovered first).
+    """
+    from audio.contract import event_to_dict
+
     devices = list_input_devices()
     agent_dev = _pick(agent, devices, want_monitor=False)
     if agent_dev is None:
@@ -89,6 +183,7 @@ def run_live(agent: str | None, customer: str | None, duration: float | None,
     if customer_dev is None and not quiet:
         print("No customer source: agent-only mode (interruptions, response times and dead "
               "air are not computed).", file=sys.stderr)
+    recorder = _Recorder(open_history() if history else None)
     playbook = load_playbook(playbook_path)
     transcriber = None
     if transcribe:
@@ -96,9 +191,13 @@ def run_live(agent: str | None, customer: str | None, duration: float | None,
         transcriber.load()
     session: LiveSession | None = None
 
-    def show(e: Event) -> None:
+    def show(e: Event) -> None:  # on the live worker thread
+        lat = session.engine.latency_of(e) if session else None
+        if recorder.call_id is not None:
+            doc = event_to_dict(e)
+            doc["latency_s"] = None if lat is None else round(lat, 3)
+            recorder.event(doc)
         if not quiet and e.prompt:
-            lat = session.engine.latency_of(e) if session else None
             shown = "" if e.prompted else " (held back: cooldown)"
             print(f"[{e.detected_at:7.1f} s, +{(lat or 0) * 1000:4.0f} ms] {e.prompt}: "
                   f"{e.reason}{shown}", flush=True)
@@ -109,20 +208,33 @@ def run_live(agent: str | None, customer: str | None, duration: float | None,
     session = LiveSession(agent_dev, customer_dev,
                           SessionConfig(live=LiveConfig(transcribe=transcribe)), playbook,
                           transcriber, on_event=show, on_fault=fault)
-    session.start()
+    model_name = transcriber.name if transcriber else "none"
+    recorder.begin(agent_dev, customer_dev, model_name)
+    try:
+        session.start()
+    except BaseException:
+        recorder.discard()
+        raise
     if not quiet:
         print(f"Listening: agent = {agent_dev.label}; customer = "
               f"{customer_dev.label if customer_dev else 'none'}. Ctrl+C ends the call.",
               file=sys.stderr)
     done = threading.Event()
     previous = signal.signal(signal.SIGINT, lambda *_: done.set())
+    deadline = None if duration is None else time.monotonic() + duration
     try:
-        done.wait(duration)
+        while True:
+            wait = _POLL_S if deadline is None else min(_POLL_S, deadline - time.monotonic())
+            if wait <= 0 or done.wait(wait):
+                break
+            recorder.transcript(session.engine.utterances)
+            recorder.progress(session.engine.status().call_time_s)
     finally:
         signal.signal(signal.SIGINT, previous)
     t0 = time.monotonic()
     result = session.stop()
-    doc = live_document(result, session, transcriber.name if transcriber else "none")
+    doc = live_document(result, session, model_name)
+    recorder.finish(doc)
     text = json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
     if json_out:
         Path(json_out).write_text(text, encoding="utf-8")

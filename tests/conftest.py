@@ -6,6 +6,7 @@ CI), so every test names them through this one constant instead of its own path 
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -17,3 +18,13 @@ SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 def shared_data() -> Path:
     """The folder of real recordings (see its README.md for what each file holds)."""
     return SHARED_DATA
+
+
+# The window's tests run offscreen, and nothing a test does may touch the user's own call
+# history or settings: both are pointed at a folder of the test session's.
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _private_data_dir(tmp_path_factory) -> None:
+    os.environ["CALLCOACH_DATA_DIR"] = str(tmp_path_factory.mktemp("callcoach-data"))
