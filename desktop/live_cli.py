@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from audio.capture import CaptureFault
-from audio.devices import DeviceError, InputDevice, find_device, list_input_devices
+from audio.devices import DeviceError, InputDevice, list_input_devices, pick_device
 from audio.live import LiveConfig
 from audio.live_session import LiveSession, SessionConfig
 from audio.transcribe import Transcriber, TranscriberConfig
@@ -51,16 +51,6 @@ def run_devices() -> int:
               "PulseAudio/PipeWire monitor, Stereo Mix or a virtual cable, BlackHole).",
               file=sys.stderr)
     return 0
-
-
-def _pick(name: str | None, devices: list[InputDevice], want_monitor: bool
-          ) -> InputDevice | None:
-    if name:
-        return find_device(name, devices)
-    for d in devices:
-        if d.is_monitor == want_monitor and (want_monitor or d.portaudio_name != "pulse"):
-            return d
-    return None
 
 
 def _utterance_dict(u: Utterance) -> dict[str, Any]:
@@ -175,11 +165,11 @@ def run_live(agent: str | None, customer: str | None, duration: float | None,
     from audio.contract import event_to_dict
 
     devices = list_input_devices()
-    agent_dev = _pick(agent, devices, want_monitor=False)
+    agent_dev = pick_device(agent, devices, want_monitor=False)
     if agent_dev is None:
         raise DeviceError("no microphone found; name one with --agent-device "
                           "(see `callcoach devices`)")
-    customer_dev = _pick(customer, devices, want_monitor=True) if customer != "none" else None
+    customer_dev = pick_device(customer, devices, want_monitor=True) if customer != "none" else None
     if customer_dev is None and not quiet:
         print("No customer source: agent-only mode (interruptions, response times and dead "
               "air are not computed).", file=sys.stderr)
