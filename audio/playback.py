@@ -104,6 +104,13 @@ class CallPlayer:
         self._mono_out = False  # the device has a single output channel
         self._stop_exc: type[BaseException] = StopIteration
 
+    @classmethod
+    def from_recording(cls, recording: Any, device: Any = None,
+                       on_finished: Callable[[], None] | None = None) -> CallPlayer:
+        """A player for an `audio.recording.Recording` (agent left, customer right)."""
+        return cls(stereo_samples(recording.agent, recording.customer), recording.sample_rate,
+                   device, on_finished)
+
     @property
     def duration(self) -> float:
         return len(self._data) / self._rate
@@ -141,9 +148,9 @@ class CallPlayer:
             if self._frame >= len(self._data):
                 self._frame = 0
             self._start, self._stamp, self._ended = self._frame, None, False
-        if not stream.stopped:  # ended by the callback: PortAudio wants a stop first
-            stream.abort()
         try:
+            if not stream.stopped:  # ended by the callback: PortAudio wants a stop first
+                stream.abort()
             stream.start()
         except Exception as exc:  # sounddevice.PortAudioError, without importing it here
             raise PlaybackError(f"cannot play sound: {_one_line(exc)}") from None
@@ -156,7 +163,10 @@ class CallPlayer:
             return
         heard = self._heard_frame()
         self._playing = False
-        self._stream.abort()
+        try:
+            self._stream.abort()
+        except Exception:  # noqa: BLE001 - a vanished device: the position still holds
+            pass
         with self._lock:
             self._frame = self._start = heard
             self._stamp = None
@@ -169,7 +179,7 @@ class CallPlayer:
             self._stamp = None
 
     def close(self) -> None:
-        """Stop and release the device; the player cannot play again after this."""
+        """Stop and release the device (a later `play` opens it again)."""
         self._playing = False
         if self._stream is not None:
             stream, self._stream = self._stream, None

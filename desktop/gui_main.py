@@ -10,7 +10,7 @@ import os
 import sys
 import traceback
 
-__all__ = ["main", "run_window"]
+__all__ = ["main", "run_window", "create_window"]
 
 
 def _has_display() -> bool:
@@ -33,8 +33,8 @@ def _excepthook(kind, value, tb) -> None:
         pass
 
 
-def run_window(argv: list[str] | None = None, open_path: str | None = None) -> int:
-    """Create the application and the window; returns the exit status."""
+def create_window(argv: list[str] | None = None):
+    """The application and its main window, themed and shown (not yet running)."""
     from PySide6.QtWidgets import QApplication
 
     from desktop.main_window import MainWindow
@@ -47,11 +47,17 @@ def run_window(argv: list[str] | None = None, open_path: str | None = None) -> i
     window = MainWindow()
     apply_theme(app, window.settings.theme)
     window.show()
+    return app, window
+
+
+def run_window(argv: list[str] | None = None, open_path: str | None = None) -> int:
+    """Create the application and the window, run it; returns the exit status."""
+    from PySide6.QtCore import QTimer
+
+    app, window = create_window(argv)
     if open_path:
         window.open_recording(open_path)
     elif not window.settings.first_run_done:
-        from PySide6.QtCore import QTimer
-
         QTimer.singleShot(0, window.open_first_run)
     return app.exec()
 
