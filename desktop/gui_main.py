@@ -44,6 +44,9 @@ def create_window(argv: list[str] | None = None):
     app.setApplicationName("callcoach")
     app.setOrganizationName("callcoach")
     sys.excepthook = _excepthook
+    from desktop.gc_guard import GuiThreadCollector
+
+    app._collector = GuiThreadCollector(app)  # cycles are freed on this thread only
     window = MainWindow()
     apply_theme(app, window.settings.theme)
     window.show()

@@ -9,7 +9,6 @@ no history) is said in plain words while the rest keeps working.
 from __future__ import annotations
 
 import os
-import threading
 from datetime import datetime
 from pathlib import Path
 
@@ -32,6 +31,7 @@ from audio.transcribe import Transcriber
 from coaching.playbook import PlaybookError, load_playbook
 from desktop.history import CallHistory, HistoryError
 from desktop.history_page import HistoryPage
+from desktop.level_probe import start_audio_thread
 from desktop.live_page import LivePage
 from desktop.live_worker import LiveCallConfig
 from desktop.replay_page import AUDIO_SUFFIXES, ReplayPage
@@ -65,7 +65,7 @@ class _DeviceCheck(QObject):
             else:
                 self.result.emit("")
 
-        threading.Thread(target=work, name="callcoach-devices", daemon=True).start()
+        start_audio_thread(work, name="callcoach-devices")
 
 
 class MainWindow(QMainWindow):
@@ -332,7 +332,8 @@ class MainWindow(QMainWindow):
             self._action(v, label, lambda _=False, n=PAGES[i]: self.show_page(n), f"Ctrl+{i + 1}")
         h = bar.addMenu("&Help")
         self._action(h, "&Setup assistant\u2026", self.open_first_run)
-        self._action(h, "&Hearing the customer\u2026", self.open_first_run)
+        self._action(h, "&Hearing the customer\u2026",
+                     lambda: self.open_first_run(page="hearing"))
 
     def open_settings(self) -> None:
         from desktop.settings_dialog import SettingsDialog
@@ -341,10 +342,10 @@ class MainWindow(QMainWindow):
         if dialog.exec():
             self.apply_settings(dialog.result_settings())
 
-    def open_first_run(self) -> None:
+    def open_first_run(self, page: str = "welcome") -> None:
         from desktop.first_run import FirstRunDialog
 
-        dialog = FirstRunDialog(self.settings, self)
+        dialog = FirstRunDialog(self.settings, self, page=page)
         dialog.exec()
         new = dialog.result_settings()
         self.apply_settings(new)

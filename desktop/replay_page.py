@@ -82,7 +82,8 @@ class ReplayPage(QWidget):
         self.base_event_count = 0
         self._job: AnalysisJob | None = None
         self._generation = 0
-        self._player: CallPlayer | SilentClock | None = None
+        self._player: CallPlayer | SilentClock | None = None  # made at the first Play
+        self._seek_pos = 0.0
         self._transcriber: Transcriber | None = None
 
         # Top bar: channel choice, progress, cancel.
@@ -225,24 +226,34 @@ class ReplayPage(QWidget):
 
     # -- showing a call -------------------------------------------------------------------
     def show_call(self, data: ReplayData) -> None:
-        """Put an analysed call on the page (fast: everything heavy was done in the job)."""
+        """Put an analysed call on the page. Everything heavy was done in the job; what
+        is left is split over two turns of the event loop so neither blocks it long."""
         self.stop_playback()
         self.data = data
+        self._seek_pos = 0.0
         self.base_event_count = len(data.analysis.events)
         a = data.analysis
         tracks = data.tracks
+        self.file_label.setText(f"{Path(a.recording.path).name} \u2014 "
+                                f"{clock(a.recording.duration_s)}, {a.recording.channels}")
+        self.stack.setCurrentIndex(1)
         self.timeline.set_call(a.recording.duration_s, tracks.get("agent_dbfs", []),
                                tracks.get("customer_dbfs"),
                                points_per_second(tracks.get("t") or []),
                                a.timeline.turns, a.events)
+        self.transcript.clear()
+        self._show_position(0.0)
+        QTimer.singleShot(0, self._show_rest)
+
+    def _show_rest(self) -> None:
+        """The transcript and the what-if panel of the call just shown."""
+        if self.data is None:
+            return
+        a = self.data.analysis
         self.transcript.set_call(a.timeline.utterances, a.events)
         self.whatif.set_playbook(a.playbook)
         self.whatif.show_result(len(a.events), len(a.events), False)
-        self.file_label.setText(f"{Path(a.recording.path).name} \u2014 "
-                                f"{clock(a.recording.duration_s)}, {a.recording.channels}")
-        self.stack.setCurrentIndex(1)
-        self._player = None
-        self.seek(0.0)
+        self.transcript.follow(self.position)
 
     # -- what if --------------------------------------------------------------------------
     def _rescore(self, playbook: Playbook) -> None:
@@ -263,7 +274,7 @@ class ReplayPage(QWidget):
         self.data = data
         events = data.analysis.events
         self.timeline.set_events(events)
-        self.transcript.set_call(data.analysis.timeline.utterances, events)
+        self.transcript.set_events(events)
         self.whatif.show_result(self.base_event_count, len(events),
                                 bool(self.whatif.changes()))
         self.message.emit(f"What if: {len(events)} cues")
@@ -278,6 +289,7 @@ class ReplayPage(QWidget):
             rec = self.data.analysis.recording
             self._player = CallPlayer(stereo_samples(rec.agent, rec.customer),
                                       rec.sample_rate)
+            self._player.seek(self._seek_pos)
         return self._player
 
     def _go_silent(self, reason: str) -> SilentClock:
@@ -313,14 +325,15 @@ class ReplayPage(QWidget):
         if self.data is None:
             return
         t = min(max(0.0, t), self.data.analysis.recording.duration_s)
-        player = self._ensure_player()
-        if player is not None:
-            player.seek(t)
+        self._seek_pos = t
+        if self._player is not None:
+            self._player.seek(t)
         self._show_position(t)
 
     @property
     def position(self) -> float:
-        return self._player.position if self._player is not None else 0.0
+        """Where playback is (or will start): what the playhead shows."""
+        return self._player.position if self._player is not None else self._seek_pos
 
     def _follow(self) -> None:
         if self._player is None:
@@ -339,6 +352,7 @@ class ReplayPage(QWidget):
     def stop_playback(self) -> None:
         self._tick.stop()
         if self._player is not None:
+            self._seek_pos = self._player.position
             self._player.close()
             self._player = None
         if self.play_button.isChecked():

@@ -51,6 +51,7 @@ def _dark_palette() -> QPalette:
         p.setColor(role, color)
     p.setColor(QPalette.Disabled, QPalette.Text, QColor("#6b7078"))
     p.setColor(QPalette.Disabled, QPalette.ButtonText, QColor("#6b7078"))
+    p.setColor(QPalette.Disabled, QPalette.WindowText, QColor("#6b7078"))
     return p
 
 

@@ -91,6 +91,18 @@ class TranscriptView(QListWidget):
             self.add_event(e)
         self.setUpdatesEnabled(True)
 
+    def set_events(self, events: tuple[Event, ...] | list[Event]) -> None:
+        """Replace the cue lines only (the what-if): the words stay where they are."""
+        self.setUpdatesEnabled(False)
+        for row in reversed(self.event_rows()):
+            item = self.takeItem(row)
+            if item is self._current:
+                self._current = None
+            del self._times[row]
+        for e in events:
+            self.add_event(e)
+        self.setUpdatesEnabled(True)
+
     def clear(self) -> None:  # noqa: D102 - keeps the time index in step
         super().clear()
         self._times = []

@@ -178,35 +178,45 @@ class RescoreJob(_Job):
 
 
 class _Reaper(QObject):
-    """Lives on the GUI thread: drops a finished job's last reference there."""
+    """Lives on the GUI thread: drops the last references to finished jobs and threads
+    there, so neither is destroyed while its thread still runs."""
 
     @Slot()
-    def reap(self) -> None:
-        job = self.sender()
-        _running.pop(job, None)
+    def job_done(self) -> None:
+        _jobs.discard(self.sender())
+
+    @Slot()
+    def thread_done(self) -> None:
+        thread = self.sender()
+        if thread in _threads:
+            _threads.discard(thread)
+            thread.deleteLater()
 
 
-_running: dict[QObject, QThread] = {}  # jobs whose thread has not reported `done` yet
+_jobs: set[QObject] = set()  # jobs that have not reported `done`
+_threads: set[QThread] = set()  # threads that have not finished
 _reaper: _Reaper | None = None
 
 
-def start_job(job: _Job, owner: QObject) -> QThread:
-    """Run `job` in a new QThread owned by `owner`.
+def start_job(job: _Job, owner: QObject | None = None) -> QThread:
+    """Run `job` in a new QThread.
 
-    The job is kept alive here until it reports `done` (so a caller may drop or replace
-    its own reference, e.g. when a newer analysis supersedes it), then released on the
-    GUI thread.
+    The job and its thread are kept alive here until they are done (a caller may drop
+    or replace its own reference, e.g. when a newer analysis supersedes it). `owner` is
+    accepted for symmetry with Qt's parent argument; the thread is deliberately not
+    parented to it, so closing a page never destroys a thread that still runs.
     """
     global _reaper
     if _reaper is None:
         _reaper = _Reaper()
-    thread = QThread(owner)
-    _running[job] = thread
+    thread = QThread()
+    _jobs.add(job)
+    _threads.add(thread)
     job.moveToThread(thread)
     thread.started.connect(job.run)
     job.done.connect(thread.quit)
-    job.done.connect(_reaper.reap)
-    thread.finished.connect(thread.deleteLater)
+    job.done.connect(_reaper.job_done)
+    thread.finished.connect(_reaper.thread_done)
     thread.start()
     return thread
 
@@ -214,7 +224,7 @@ def start_job(job: _Job, owner: QObject) -> QThread:
 def wait_for_jobs(timeout_ms: int = 15000) -> bool:
     """At exit: let running jobs reach their next cancel check and end (True if all did)."""
     ok = True
-    for thread in list(_running.values()):
+    for thread in list(_threads):
         try:
             ok = thread.wait(timeout_ms) and ok
         except RuntimeError:  # already deleted: it had finished

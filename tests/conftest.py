@@ -28,3 +28,16 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 @pytest.fixture(scope="session", autouse=True)
 def _private_data_dir(tmp_path_factory) -> None:
     os.environ["CALLCOACH_DATA_DIR"] = str(tmp_path_factory.mktemp("callcoach-data"))
+
+
+@pytest.fixture(autouse=True)
+def _collect_qt_garbage_on_the_main_thread(request):
+    """After a test that made widgets, free their reference cycles here, on the GUI
+    thread: left to the collector, a later test's worker thread could destroy a widget
+    off the GUI thread and deadlock (the window's own `GuiThreadCollector` prevents the
+    same in the app)."""
+    yield
+    if {"qtbot", "qapp"} & set(request.fixturenames):
+        import gc
+
+        gc.collect()

@@ -81,6 +81,20 @@ def main(out_dir: str) -> int:
         wait_until(lambda: window.live.state == "idle", 60)
         settle()
         shot(window, out / "7-scorecard-after-call.png")
+        from desktop.first_run import FirstRunDialog
+        from desktop.settings_dialog import SettingsDialog
+
+        dialog = SettingsDialog(window.settings, window)
+        dialog.show()
+        wait_until(lambda: not dialog.checking, 20)
+        settle(600)
+        shot(dialog, out / "8-settings.png")
+        dialog.reject()
+        first = FirstRunDialog(window.settings, window, page="hearing")
+        first.show()
+        settle(600)
+        shot(first, out / "9-first-run-hearing.png")
+        first.reject()
     except Exception as exc:  # noqa: BLE001 - reported to the test
         print(f"FAILED {type(exc).__name__}: {exc}", flush=True)
         window.close()

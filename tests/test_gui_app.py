@@ -8,6 +8,7 @@ conditions, never on sleeps.
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import subprocess
@@ -41,6 +42,8 @@ def window(qapp, request, tmp_path_factory):
                              timeout=120_000)
     yield win
     win.close()
+    del win
+    gc.collect()  # its cycles are freed here, on the GUI thread
 
 
 def test_window_opens_the_demo_call_from_the_empty_state(window) -> None:

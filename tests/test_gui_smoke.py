@@ -19,7 +19,8 @@ pytestmark = [pytest.mark.slow, pytest.mark.model]
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = ("1-live-empty", "2-replay-empty", "3-replay-demo", "4-scorecards",
-         "5-live-practice", "6-compact", "7-scorecard-after-call")
+         "5-live-practice", "6-compact", "7-scorecard-after-call", "8-settings",
+         "9-first-run-hearing")
 
 
 def _distinct_colours(path: Path) -> int:

@@ -1,0 +1,48 @@
+"""Python's garbage collector, run on the GUI thread only.
+
+CPython collects reference cycles in whichever thread happens to allocate when a
+threshold is crossed. If that is a worker (the analysis, the live engine) and the cycle
+holds a Qt widget, the widget is destroyed off the GUI thread: Qt then waits for the GUI
+thread, which may be waiting for that worker, and the window freezes. So automatic
+collection is switched off and a timer on the GUI thread does the same generational
+collections, at the same thresholds. The work is what the collector would have done
+anyway; only the thread changes.
+"""
+
+from __future__ import annotations
+
+import gc
+
+from PySide6.QtCore import QObject, QTimer
+
+__all__ = ["GuiThreadCollector"]
+
+
+class GuiThreadCollector(QObject):
+    """Owns automatic garbage collection for the app's lifetime (`stop()` gives it back)."""
+
+    def __init__(self, parent: QObject | None = None, interval_ms: int = 200) -> None:
+        super().__init__(parent)
+        self.thresholds = gc.get_threshold()
+        self.collections = 0
+        gc.disable()
+        self._timer = QTimer(self, interval=interval_ms)
+        self._timer.timeout.connect(self.check)
+        self._timer.start()
+
+    def check(self) -> int:
+        """Collect the oldest generation whose threshold was crossed (-1: none was)."""
+        counts = gc.get_count()
+        generation = -1
+        for g in (2, 1, 0):
+            if counts[g] > self.thresholds[g]:
+                generation = g
+                break
+        if generation >= 0:
+            gc.collect(generation)
+            self.collections += 1
+        return generation
+
+    def stop(self) -> None:
+        self._timer.stop()
+        gc.enable()

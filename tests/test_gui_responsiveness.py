@@ -1,0 +1,93 @@
+"""The GUI thread never waits on audio or Whisper: measured on a long recording.
+
+A 5 ms QTimer on the GUI thread records how late each tick comes while a 4-minute call
+is analysed (transcription included, the model already loaded as the window does at
+start-up), shown on the replay page, re-scored by the what-if and sought through. A tick
+that comes late by more than the budget means something blocked the event loop.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+import soundfile as sf
+from PySide6.QtCore import QTimer
+
+from assets import DEMO_CALL
+from audio.transcribe import Transcriber
+from desktop.replay_page import ReplayPage
+
+pytestmark = [pytest.mark.model, pytest.mark.slow]
+
+MAX_BLOCK_S = 0.08  # the issue's "~50 ms", with room for a loaded 2-core CI machine
+
+
+class GapProbe:
+    """The longest wait between two ticks of a 5 ms timer: how long the loop was blocked."""
+
+    def __init__(self) -> None:
+        self.gaps: list[float] = []
+        self._last = time.perf_counter()
+        self.timer = QTimer(interval=5)
+        self.timer.timeout.connect(self._tick)
+
+    def _tick(self) -> None:
+        now = time.perf_counter()
+        self.gaps.append(now - self._last)
+        self._last = now
+
+    def start(self) -> None:
+        self.gaps.clear()
+        self._last = time.perf_counter()
+        self.timer.start()
+
+    @property
+    def worst(self) -> float:
+        return max(self.gaps)
+
+    @property
+    def p99(self) -> float:
+        return sorted(self.gaps)[int(len(self.gaps) * 0.99)]
+
+
+@pytest.fixture(scope="module")
+def long_call(tmp_path_factory):
+    data, rate = sf.read(DEMO_CALL, dtype="float32")
+    n = 4 * 60 * rate
+    path = tmp_path_factory.mktemp("long") / "four_minutes.wav"
+    sf.write(path, np.tile(data, (int(np.ceil(n / len(data))), 1))[:n], rate)
+    return path
+
+
+def test_long_recording_never_blocks_the_gui_thread(qtbot, long_call) -> None:
+    transcriber = Transcriber()
+    transcriber.load()
+    page = ReplayPage()
+    page.set_transcriber(transcriber)
+    page.resize(1200, 800)
+    page.show()
+    probe = GapProbe()
+
+    probe.start()
+    page.open_recording(long_call)
+    qtbot.waitUntil(lambda: page.data is not None and not page.busy, timeout=180_000)
+    qtbot.wait(200)  # the loop idles a moment after the call is shown
+    analysis = (probe.worst, probe.p99, len(probe.gaps))
+    assert page.data.analysis.timeline.utterances, "the long call was transcribed"
+
+    probe.start()
+    before = len(page.events)
+    page.whatif.set_value("slow_response_s", 9.0)
+    qtbot.waitUntil(lambda: len(page.events) != before, timeout=10_000)
+    for t in (30.0, 120.0, 200.0, 10.0):
+        page.seek(t)
+        qtbot.wait(20)
+    interaction = (probe.worst, probe.p99, len(probe.gaps))
+    print(f"analysis: worst {analysis[0] * 1000:.0f} ms, p99 {analysis[1] * 1000:.0f} ms; "
+          f"what-if and seeks: worst {interaction[0] * 1000:.0f} ms")
+    assert analysis[2] > 100 and interaction[2] > 10, "the probe did not run"
+    assert analysis[0] < MAX_BLOCK_S, analysis
+    assert analysis[1] < 0.03, analysis
+    assert interaction[0] < MAX_BLOCK_S, interaction
