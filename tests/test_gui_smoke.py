@@ -1,5 +1,5 @@
 """The real app in a real X server (Xvfb): it starts, opens the demo call, and every page
-is saved as a screenshot for a person to look at, at 100% and 150% scaling.
+is saved as a screenshot for a person to look at, at 100%, 125% and 150% scaling.
 
 Screenshots go to test-artifacts/screenshots/scale-<factor>/ in the project folder.
 """
@@ -30,7 +30,7 @@ def _distinct_colours(path: Path) -> int:
                 for y in range(0, image.height(), step)})
 
 
-@pytest.mark.parametrize("scale", ["1", "1.5"])
+@pytest.mark.parametrize("scale", ["1", "1.25", "1.5"])
 def test_real_app_under_xvfb_saves_a_screenshot_of_each_page(scale, tmp_path, qapp) -> None:
     assert shutil.which("xvfb-run"), "xvfb is a test dependency (scripts/setup --test)"
     out = ROOT / "test-artifacts" / "screenshots" / f"scale-{scale}"
