@@ -73,6 +73,7 @@ class HistoryPage(QWidget):
         self.source = QComboBox(objectName="history_source")
         for label, value in (("All calls", None), ("Live calls", "live"),
                              ("Replayed recordings", "replay"),
+                             ("Practice calls", "practice"),
                              ("Recovered after a crash", "recovered")):
             self.source.addItem(label, value)
         self.source.currentIndexChanged.connect(self.reload)

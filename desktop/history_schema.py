@@ -17,7 +17,7 @@ __all__ = ["SCHEMA_VERSION", "SCHEMA_V1", "MIGRATIONS", "SOURCES", "CallSummary"
            "local_time", "like_pattern"]
 
 SCHEMA_VERSION = 1
-SOURCES = ("live", "replay", "recovered")
+SOURCES = ("live", "replay", "practice", "recovered")
 # Metrics of document["scorecard"]["metrics"] (coaching.metrics) kept as columns.
 METRICS = ("agent_talk_ratio", "interruptions", "raised_voice_s", "dead_air_s",
             "prompts_shown")

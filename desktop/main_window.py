@@ -235,7 +235,7 @@ class MainWindow(QMainWindow):
         if self.history is not None:
             try:
                 call_id = self.history.save_call(
-                    document, source="replay" if practice else "live", audio_path=audio,
+                    document, source="practice" if practice else "live", audio_path=audio,
                     started_at=_parse_time(document.get("started_at")))
             except HistoryError as exc:
                 self.show_message(f"The call could not be saved: {exc}")
