@@ -42,8 +42,9 @@ def window(qapp, request, tmp_path_factory):
                              timeout=120_000)
     yield win
     win.close()
-    del win
-    gc.collect()  # its cycles are freed here, on the GUI thread
+    win.deleteLater()
+    QtBot(request).wait(50)  # the deferred delete runs on the GUI thread
+    gc.collect()  # and any cycles are freed here too, not on a later test's worker
 
 
 def test_window_opens_the_demo_call_from_the_empty_state(window) -> None:

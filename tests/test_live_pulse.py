@@ -9,7 +9,6 @@ moment the condition became true to the moment the prompt was emitted.
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import time
 from pathlib import Path
@@ -25,6 +24,7 @@ from audio.transcribe import Transcriber
 from coaching.playbook import load_playbook
 from tests.calls import ANGRY
 from tests.callsynth import synth_call
+from tests.pulse_server import ensure_pulse_server, load_null_sink, unload_module
 
 pytestmark = [pytest.mark.slow]
 
@@ -37,24 +37,14 @@ def _pactl(*args: str) -> str:
 @pytest.fixture(scope="module")
 def pulse():
     """A running PulseAudio server (started here as CI does) and two fresh null sinks."""
-    assert shutil.which("pulseaudio") and shutil.which("paplay"), \
-        "pulseaudio and pulseaudio-utils are test dependencies (scripts/setup --test)"
-    if subprocess.run(["pactl", "info"], capture_output=True).returncode != 0:
-        subprocess.run(["pulseaudio", "--start", "--exit-idle-time=-1"], check=True,
-                       capture_output=True)
-        for _ in range(50):
-            if subprocess.run(["pactl", "info"], capture_output=True).returncode == 0:
-                break
-            time.sleep(0.1)
+    ensure_pulse_server()
     tag = f"cc{os.getpid()}"
-    sinks = {}
-    for role in ("agent", "softphone"):
-        name = f"{tag}_{role}"
-        sinks[role] = (name, _pactl("load-module", "module-null-sink", f"sink_name={name}"))
+    sinks = {role: (f"{tag}_{role}", load_null_sink(f"{tag}_{role}"))
+             for role in ("agent", "softphone")}
     yield {role: name for role, (name, _) in sinks.items()}, {r: m for r, (_, m) in
                                                               sinks.items()}
     for _, module in sinks.values():
-        subprocess.run(["pactl", "unload-module", module], capture_output=True)
+        unload_module(module)
 
 
 @pytest.fixture(scope="module")
@@ -133,7 +123,7 @@ def test_device_lost_mid_call_is_reported_and_the_call_kept(pulse, call) -> None
     names, _ = pulse
     _, tracks = call
     lost = f"{names['softphone']}_lost"
-    module = _pactl("load-module", "module-null-sink", f"sink_name={lost}")
+    module = load_null_sink(lost)
     try:
         dev = _devices({"agent": names["agent"], "softphone": lost})
         faults = []
@@ -152,7 +142,7 @@ def test_device_lost_mid_call_is_reported_and_the_call_kept(pulse, call) -> None
             p.kill()
     finally:
         if module is not None:
-            subprocess.run(["pactl", "unload-module", module], capture_output=True)
+            unload_module(module)
     assert any(f.fatal for f in faults), "the lost device was not reported"
     # The call went on after the loss: the agent's side kept being analysed.
     assert result.timeline.duration_s > at_loss + 2.0, (at_loss, result.timeline.duration_s)

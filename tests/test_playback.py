@@ -9,8 +9,6 @@ the whole module. Waits are bounded polls; the file takes about 10 s.
 from __future__ import annotations
 
 import os
-import shutil
-import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -20,6 +18,7 @@ import numpy as np
 import pytest
 
 from audio.playback import CallPlayer, PlaybackError, SilentClock, stereo_samples
+from tests.pulse_server import ensure_pulse_server, load_null_sink, unload_module
 
 RATE = 16000
 
@@ -74,28 +73,18 @@ class _Recorder:
 @pytest.fixture(scope="module")
 def pulse_sink():
     """(sink name, recorder of its monitor) on a running PulseAudio server."""
-    assert shutil.which("pulseaudio") and shutil.which("pactl"), \
-        "pulseaudio and pulseaudio-utils are test dependencies (scripts/setup --test)"
-    if subprocess.run(["pactl", "info"], capture_output=True).returncode != 0:
-        subprocess.run(["pulseaudio", "--start", "--exit-idle-time=-1"], check=True,
-                       capture_output=True)
-        assert _wait_for(lambda: subprocess.run(["pactl", "info"], capture_output=True)
-                         .returncode == 0, 5.0), "PulseAudio did not start"
+    ensure_pulse_server()
     import sounddevice as sd
 
-    if "pulse" not in [d["name"] for d in sd.query_devices()]:
-        sd._terminate()  # PortAudio lists ALSA's pulse device only if the server ran at init
-        sd._initialize()
     sink = f"ccplay{os.getpid()}"
-    module = subprocess.run(["pactl", "load-module", "module-null-sink", f"sink_name={sink}"],
-                            capture_output=True, text=True, check=True).stdout.strip()
+    module = load_null_sink(sink)
     recorder = _Recorder(sd, f"{sink}.monitor")
     try:
         assert _wait_for(lambda: len(recorder.since(0.0)) > RATE // 10, 8.0), "no capture"
         yield sink, recorder
     finally:
         recorder.stream.close()
-        subprocess.run(["pactl", "unload-module", module], capture_output=True)
+        unload_module(module)
 
 
 def _rms(x: np.ndarray) -> np.ndarray:

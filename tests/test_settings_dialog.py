@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import subprocess
-import time
 from pathlib import Path
 
 import numpy as np
@@ -27,6 +25,7 @@ from desktop.first_run import FirstRunDialog, customer_audio_help
 from desktop.level_probe import LevelProbe, rms_dbfs
 from desktop.settings import AppSettings, SettingsStore
 from desktop.settings_dialog import BUNDLED_MODEL_TEXT, SettingsDialog
+from tests.pulse_server import ensure_pulse_server, load_null_sink, unload_module
 
 HEADSET = InputDevice("portaudio:USB Headset (ALSA)", "USB Headset (ALSA)", 1, 48000.0,
                       portaudio_name="USB Headset")
@@ -248,20 +247,11 @@ def test_a_device_that_cannot_be_opened_reports_one_line(qtbot) -> None:
 @pytest.fixture(scope="module")
 def null_sink():
     """A null sink on a running PulseAudio server (started here as CI does)."""
-    assert shutil.which("pulseaudio") and shutil.which("paplay"), \
-        "pulseaudio and pulseaudio-utils are test dependencies (scripts/setup --test)"
-    if subprocess.run(["pactl", "info"], capture_output=True).returncode != 0:
-        subprocess.run(["pulseaudio", "--start", "--exit-idle-time=-1"], check=True,
-                       capture_output=True)
-        for _ in range(50):
-            if subprocess.run(["pactl", "info"], capture_output=True).returncode == 0:
-                break
-            time.sleep(0.1)  # waiting for a server process, not for Qt
+    ensure_pulse_server()
     name = f"ccprobe{os.getpid()}"
-    module = subprocess.run(["pactl", "load-module", "module-null-sink", f"sink_name={name}"],
-                            capture_output=True, text=True, check=True).stdout.strip()
+    module = load_null_sink(name)
     yield name
-    subprocess.run(["pactl", "unload-module", module], capture_output=True)
+    unload_module(module)
 
 
 @pytest.fixture(scope="module")
