@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import os
 import traceback
 from pathlib import Path
 
@@ -12,6 +13,9 @@ __all__ = ["log_dir", "log_exception"]
 
 
 def log_dir() -> Path:
+    """The platform's log folder, or `$CALLCOACH_DATA_DIR/logs` (tests, portable use)."""
+    if override := os.environ.get("CALLCOACH_DATA_DIR"):
+        return Path(override) / "logs"
     return Path(platformdirs.user_log_dir("callcoach", appauthor=False))
 
 

@@ -21,7 +21,12 @@ def _has_display() -> bool:
 
 def _excepthook(kind, value, tb) -> None:
     """An error in a slot must not kill the window (a call may be running): log it, say it."""
-    traceback.print_exception(kind, value, tb)
+    try:
+        from desktop.crash_log import log_exception
+
+        log_exception(value)
+    except Exception:  # noqa: BLE001 - reporting must never raise
+        traceback.print_exception(kind, value, tb)
     try:
         from PySide6.QtWidgets import QApplication
 

@@ -10,7 +10,6 @@ only copies a few numbers and list tails: no lock, no waiting.
 from __future__ import annotations
 
 import math
-import traceback
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -27,6 +26,7 @@ from audio.recording import RecordingError
 from audio.transcribe import Transcriber
 from coaching.playbook import PlaybookError, load_playbook
 from coaching.timeline import AGENT, CUSTOMER, Event, Frame, Utterance
+from desktop.crash_log import log_exception
 from desktop.settings import NO_CUSTOMER
 
 __all__ = ["LiveCallConfig", "LiveSnapshot", "LiveWorker"]
@@ -91,9 +91,9 @@ class LiveWorker(QObject):
             self.session = None
             self.failed.emit(str(exc))
         except Exception as exc:  # noqa: BLE001 - the window must get a message
-            traceback.print_exc()
             self.session = None
-            self.failed.emit(f"the call could not start: {exc}")
+            self.failed.emit(f"the call could not start: {exc} (details in "
+                             f"{log_exception(exc)})")
 
     def _begin(self, config: LiveCallConfig) -> None:
         playbook = load_playbook(config.playbook_path or None)
@@ -173,8 +173,8 @@ class LiveWorker(QObject):
                 document["recording"] = session.recording.path
                 document["practice"] = True
         except Exception as exc:  # noqa: BLE001 - never lose the window over it
-            traceback.print_exc()
-            self.fault.emit(f"the call ended with an error: {exc}", True)
+            self.fault.emit(f"the call ended with an error: {exc} (details in "
+                            f"{log_exception(exc)})", True)
             return
         self.ended.emit(document, result)
 

@@ -9,7 +9,6 @@ exceptions in the event loop.
 from __future__ import annotations
 
 import threading
-import traceback
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,6 +28,7 @@ from audio.model_location import ModelError
 from audio.recording import RecordingError
 from audio.transcribe import Transcriber, TranscriberConfig
 from coaching.playbook import Playbook, PlaybookError
+from desktop.crash_log import log_exception
 
 __all__ = ["ReplayData", "AnalysisJob", "RescoreJob", "ModelLoadJob", "start_job",
            "wait_for_jobs",
@@ -61,13 +61,18 @@ def make_replay_data(analysis: CallAnalysis) -> ReplayData:
                       loudness_tracks(analysis.timeline, PLOT_POINTS_PER_S))
 
 
+_EXPECTED = (RecordingError, ModelError, PlaybookError)  # the user's input, said in one line
+
+
 def _describe(exc: BaseException) -> str:
-    """A user-facing line for anything an analysis can raise."""
-    if isinstance(exc, RecordingError | ModelError | PlaybookError):
+    """A user-facing line for anything an analysis can raise; the unexpected ones are
+    also written, with their traceback, to the error log."""
+    if isinstance(exc, _EXPECTED):
         return str(exc)
     if isinstance(exc, MemoryError):
         return "the recording is too large to analyse in memory"
-    return f"unexpected error ({type(exc).__name__}: {exc}); see the log for details"
+    log = log_exception(exc)
+    return f"unexpected error ({type(exc).__name__}: {exc}); details in {log}"
 
 
 class _Job(QObject):
@@ -80,7 +85,6 @@ class _Job(QObject):
         try:
             self._work()
         except Exception as exc:  # noqa: BLE001 - reported as a message, never raised
-            traceback.print_exc()
             self._fail(_describe(exc))
         finally:
             self.done.emit()
