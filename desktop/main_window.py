@@ -81,6 +81,7 @@ class MainWindow(QMainWindow):
         self.transcriber: Transcriber | None = None
         self.model_state = "not loaded"
         self._pending_seek: tuple[str, float] | None = None
+        self.device_problem: str | None = None  # None until the devices were looked at
         self.history = history if history is not None else self._open_history()
 
         self.live = LivePage()

@@ -100,6 +100,26 @@ def test_clicking_a_transcript_line_seeks_and_marks_it(window, qtbot) -> None:
     assert view.current_row == row
 
 
+def test_play_moves_the_playhead_and_the_transcript_follows(window, qtbot) -> None:
+    """With sound when there is an output device, with the silent clock otherwise."""
+    replay = window.replay
+    window.show_page("replay")
+    u = window.replay.data.analysis.timeline.utterances[5]
+    replay.seek(u.start - 0.3)
+    replay.play_button.click()
+    try:
+        qtbot.waitUntil(lambda: replay.position > u.start + 0.3, timeout=8000)
+        qtbot.waitUntil(lambda: replay.timeline.position > u.start, timeout=2000)
+        row = replay.transcript.current_row
+        assert replay.transcript.item(row).text().endswith(u.text)
+    finally:
+        replay.play_button.click()
+    paused = replay.position
+    qtbot.wait(300)
+    assert replay.position == pytest.approx(paused, abs=0.05)
+    assert "Play" in replay.play_button.text()
+
+
 def test_what_if_slider_changes_the_cues(window, qtbot) -> None:
     replay = window.replay
     before = [e.kind for e in replay.events]
@@ -224,7 +244,7 @@ def test_window_starts_with_no_audio_devices(tmp_path) -> None:
         "               load_model=False)\n"
         "w.show()\n"
         "bot = Bot()\n"
-        "bot.waitUntil(lambda: hasattr(w, 'device_problem'), timeout=20000)\n"
+        "bot.waitUntil(lambda: w.device_problem is not None, timeout=20000)\n"
         "print('PROBLEM:', w.device_problem)\n"
         "print('NOTICE:', w.live.notice.text())\n"
         "w.start_call()\n"
