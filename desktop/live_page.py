@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 
-from PySide6.QtCore import Qt, QThread, QTimer, Signal
+from PySide6.QtCore import QMetaObject, Qt, QThread, QTimer, Signal
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -299,7 +299,8 @@ class LivePage(QWidget):
     def shutdown(self) -> None:
         """The window closes: end a running call (saved by the window) and stop the thread."""
         if self.state in ("running", "starting"):
-            self.worker.end()  # runs here: the thread is about to stop
+            # On the worker's thread, waiting here: the call is saved before we go.
+            QMetaObject.invokeMethod(self.worker, "end", Qt.BlockingQueuedConnection)
         self._tick.stop()
         self._thread.quit()
         self._thread.wait(10000)

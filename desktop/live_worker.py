@@ -15,9 +15,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, Signal, Slot
+from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
 from audio.capture import CaptureFault
+from audio.contract import event_to_dict
 from audio.devices import DeviceError, list_input_devices, pick_device
 from audio.file_session import FileSession
 from audio.live import LiveConfig
@@ -27,6 +28,8 @@ from audio.transcribe import Transcriber
 from coaching.playbook import PlaybookError, load_playbook
 from coaching.timeline import AGENT, CUSTOMER, Event, Frame, Utterance
 from desktop.crash_log import log_exception
+from desktop.history import CallHistory, HistoryError
+from desktop.live_recorder import LiveRecorder
 from desktop.settings import NO_CUSTOMER
 
 __all__ = ["LiveCallConfig", "LiveSnapshot", "LiveWorker"]
@@ -77,6 +80,13 @@ class LiveWorker(QObject):
         self._record_to: str | None = None
         self._seen = {AGENT: 0, CUSTOMER: 0, "utterances": 0}
         self._file_done.connect(self.end)
+        self.history: CallHistory | None = None
+        self._recorder: LiveRecorder | None = None
+        self._persist_timer: QTimer | None = None
+
+    def set_history(self, history: CallHistory | None) -> None:
+        """Where calls are saved: device calls as they happen, practice calls at the end."""
+        self.history = history
 
     def set_transcriber(self, transcriber: Transcriber | None) -> None:
         self.transcriber = transcriber
@@ -114,7 +124,17 @@ class LiveWorker(QObject):
         session = LiveSession(agent, customer, session_config, playbook,
                               self.transcriber if transcribe else None,
                               on_event=self._on_event, on_fault=self._on_fault)
-        session.start()
+        recorder = LiveRecorder(self.history, on_error=self._history_error)
+        recorder.begin(agent.id, customer.id if customer is not None else "",
+                       self.transcriber.name if transcribe else "none")
+        self._recorder = recorder
+        try:
+            session.start()
+        except Exception:
+            recorder.discard()
+            self._recorder = None
+            raise
+        self._start_persisting()
         self.session = session
         self._record_to = config.record_to
         self.started_at = datetime.now()
@@ -150,7 +170,28 @@ class LiveWorker(QObject):
                             "prompts for this call.", False)
 
     def _on_event(self, event: Event) -> None:
+        recorder = self._recorder
+        if recorder is not None:  # committed now: a crash must not lose it
+            recorder.event(event_to_dict(event))
         self.event.emit(event)
+
+    def _history_error(self, message: str) -> None:
+        self.fault.emit(message[:1].upper() + message[1:], False)
+
+    def _start_persisting(self) -> None:
+        """Once a second, on this thread: the new transcript lines and the call time."""
+        timer = QTimer(self)
+        timer.setInterval(1000)
+        timer.timeout.connect(self._persist)
+        timer.start()
+        self._persist_timer = timer
+
+    def _persist(self) -> None:
+        session, recorder = self.session, self._recorder
+        if session is None or recorder is None:
+            return
+        recorder.transcript(session.engine.utterances)
+        recorder.progress(session.engine.status().call_time_s)
 
     def _on_fault(self, fault: CaptureFault) -> None:
         self.fault.emit(fault.message, fault.fatal)
@@ -176,7 +217,27 @@ class LiveWorker(QObject):
             self.fault.emit(f"the call ended with an error: {exc} (details in "
                             f"{log_exception(exc)})", True)
             return
+        document["history_id"] = self._save(document)
         self.ended.emit(document, result)
+
+    def _save(self, document: dict) -> int | None:
+        """Store the ended call (here, so it is saved even when the window is closing)."""
+        if self._persist_timer is not None:
+            self._persist_timer.stop()
+            self._persist_timer = None
+        recorder, self._recorder = self._recorder, None
+        if recorder is not None:
+            return recorder.finish(document, audio_path=document.get("saved_audio"))
+        if self.history is None:
+            return None
+        try:
+            return self.history.save_call(
+                document, source="practice" if document.get("practice") else "live",
+                audio_path=document.get("recording") if document.get("practice") else None,
+                started_at=self.started_at.astimezone() if self.started_at else None)
+        except HistoryError as exc:
+            self.fault.emit(f"The call could not be saved: {exc}", False)
+            return None
 
     # -- read from the GUI thread ---------------------------------------------------------
     def snapshot(self) -> LiveSnapshot | None:

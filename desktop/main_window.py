@@ -85,6 +85,7 @@ class MainWindow(QMainWindow):
         self.history = history if history is not None else self._open_history()
 
         self.live = LivePage()
+        self.live.worker.set_history(self.history)
         self.replay = ReplayPage()
         self.scorecards = HistoryPage(self.history)
         self.replay.set_agent_channel(self.settings.agent_channel)
@@ -230,16 +231,8 @@ class MainWindow(QMainWindow):
                                             agent_channel=s.agent_channel), raised_db)
 
     def _call_ended(self, document: dict, _result) -> None:
-        practice = bool(document.get("practice"))
-        audio = document.get("recording") if practice else document.get("saved_audio")
-        call_id = None
-        if self.history is not None:
-            try:
-                call_id = self.history.save_call(
-                    document, source="practice" if practice else "live", audio_path=audio,
-                    started_at=_parse_time(document.get("started_at")))
-            except HistoryError as exc:
-                self.show_message(f"The call could not be saved: {exc}")
+        """The worker saved the call (as it happened, for a real call): show its card."""
+        call_id = document.get("history_id")
         self.scorecards.reload(select_id=call_id)
         if call_id is None:
             self.scorecards.show_document(document)
@@ -374,11 +367,3 @@ class MainWindow(QMainWindow):
         wait_for_jobs()
         event.accept()
 
-
-def _parse_time(text: str | None) -> datetime | None:
-    if not text:
-        return None
-    try:
-        return datetime.fromisoformat(text)
-    except ValueError:
-        return None

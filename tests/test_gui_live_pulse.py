@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 import soundfile as sf
@@ -75,3 +77,60 @@ def test_live_call_in_the_window_through_pulseaudio(qtbot, tmp_path, sinks) -> N
     assert any(e["kind"] == "interruption" for e in doc["events"])
     assert window.scorecards.call_ids(), "the call was saved in the history"
     live.shutdown()
+
+
+def test_a_crash_mid_call_loses_seconds_not_the_call(tmp_path, sinks) -> None:
+    """The window's process dies mid-call (no clean exit); the next start recovers the
+    call from what the live page wrote as it happened: the interruption and the words."""
+    names, tracks = sinks
+    db = tmp_path / "history.sqlite3"
+    script = tmp_path / "crash.py"
+    script.write_text(
+        "import os, time\n"
+        "from PySide6.QtCore import QEventLoop, QTimer\n"
+        "from PySide6.QtWidgets import QApplication\n"
+        "app = QApplication([])\n"
+        "from desktop.history import CallHistory\n"
+        "from desktop.main_window import MainWindow\n"
+        "from desktop.settings import AppSettings, SettingsStore\n"
+        f"store = SettingsStore.at({str(tmp_path / 's.ini')!r})\n"
+        f"store.save(AppSettings(agent_device='pulse:{names['agent']}.monitor',\n"
+        f"    customer_device='pulse:{names['softphone']}.monitor', first_run_done=True))\n"
+        f"w = MainWindow(store=store, history=CallHistory({str(db)!r}), check_devices=False)\n"
+        "def wait(cond, s):\n"
+        "    end = time.monotonic() + s\n"
+        "    while not cond():\n"
+        "        assert time.monotonic() < end, 'timed out'\n"
+        "        loop = QEventLoop(); QTimer.singleShot(20, loop.quit); loop.exec()\n"
+        "wait(lambda: w.model_state == 'ready', 60)\n"
+        "w.start_call()\n"
+        "wait(lambda: w.live.state == 'running', 15)\n"
+        "print('RUNNING', flush=True)\n"
+        "wait(lambda: w.live.card.current_text == 'Listen - let them finish', 40)\n"
+        "wait(lambda: len(w.live.transcript.utterance_rows()) >= 3, 20)\n"
+        "loop = QEventLoop(); QTimer.singleShot(1500, loop.quit); loop.exec()\n"
+        "print('CRASH', flush=True)\n"
+        "os._exit(9)\n")
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "HF_HUB_OFFLINE": "1",
+           "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    proc = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env=env)
+    assert proc.stdout.readline().strip() == "RUNNING", proc.stderr.read()[-2000:]
+    players = [subprocess.Popen(["paplay", f"--device={names[r]}", str(tracks[r])])
+               for r in ("agent", "softphone")]
+    try:
+        out, err = proc.communicate(timeout=120)
+    finally:
+        for p in players:
+            p.kill()
+    assert proc.returncode == 9 and "CRASH" in out, err[-2000:]
+
+    history = CallHistory(db)
+    unfinished = history.unfinished_calls()
+    assert len(unfinished) == 1, "the interrupted call was not in the history"
+    call_id = history.recover(unfinished[0].id)
+    doc = history.load(call_id)
+    assert doc["history"]["source"] == "recovered"
+    assert any(e["kind"] == "interruption" for e in doc["events"])
+    assert len(doc["transcript"]) >= 2, doc["transcript"]
+    assert doc["duration_s"] >= 14.0  # the call time was noted as it went
