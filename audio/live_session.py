@@ -1,9 +1,11 @@
 """A live call: capture from the agent's and the customer's devices into the live engine.
 
 Capture callbacks only fill ring buffers; one worker thread reads both every 20 ms,
-lines the two streams up by their first block's time, and feeds the engine. A device
-that fails mid-call is reported and its side continues as silence, so the call's data
-and the other side's cues are kept; the session never raises from its worker.
+lines the two streams up by their first block's time, and feeds the engine. Two devices
+run on two clocks: the customer's stream is kept to the agent's by `audio.drift` (else
+it slides by seconds an hour, and overlaps are measured against the wrong moment). A
+device that fails mid-call is reported and its side continues as silence, so the call's
+data and the other side's cues are kept; the session never raises from its worker.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import numpy as np
 
 from audio.capture import CaptureConfig, CaptureFault, DeviceCapture
 from audio.devices import InputDevice
+from audio.drift import DriftCorrector, DriftReport
 from audio.live import LiveConfig, LiveEngine, LiveResult
 from audio.recording import SAMPLE_RATE
 from audio.transcribe import Transcriber
@@ -72,6 +75,8 @@ class LiveSession:
         self.started_at: float | None = None
         self._record_to = config.record_to
         self._recorder = None  # soundfile.SoundFile while recording
+        # Two devices, two clocks; one stereo device has one clock for both parties.
+        self._drift = DriftCorrector(SAMPLE_RATE) if len(self.captures) == 2 else None
 
     def _buffers(self):
         return [b for c in self.captures for b in c.buffers]
@@ -123,12 +128,20 @@ class LiveSession:
                 for j, buf in enumerate(buffers):
                     if buf in capture.buffers:
                         dead[j] = True
-        live = [b.available() for b, d in zip(buffers, dead, strict=True) if not d]
-        n = min(live) if live else int(_TICK_S * SAMPLE_RATE)
-        if n <= 0:
-            return
-        blocks = [np.zeros(n, np.float32) if d else b.read(n)[1]
-                  for b, d in zip(buffers, dead, strict=True)]
+        if self._drift is not None and not any(dead):
+            written = [b.written for b in buffers]  # counts first, then the clock
+            self._drift.observe(time.monotonic(), written[0], written[1])
+            pair = self._drift.read(buffers[0], buffers[1])
+            if pair is None:
+                return
+            blocks = list(pair)
+        else:
+            live = [b.available() for b, d in zip(buffers, dead, strict=True) if not d]
+            n = min(live) if live else int(_TICK_S * SAMPLE_RATE)
+            if n <= 0:
+                return
+            blocks = [np.zeros(n, np.float32) if d else b.read(n)[1]
+                      for b, d in zip(buffers, dead, strict=True)]
         self.engine.push(blocks[0], blocks[1] if len(blocks) > 1 else None, audio_zero=zero)
         if self._recorder is not None:
             self._record(blocks)
@@ -154,6 +167,12 @@ class LiveSession:
         fault = CaptureFault("recording", message, False, time.monotonic())
         self.faults.append(fault)
         self.on_fault(fault)
+
+    @property
+    def drift(self) -> DriftReport | None:
+        """The customer device's clock against the agent's, once measured (10 s into a
+        call); None with one device (or one stereo device)."""
+        return None if self._drift is None else self._drift.report()
 
     def stop(self) -> LiveResult:
         """End the call: stop the devices, analyse and transcribe what is left, score."""

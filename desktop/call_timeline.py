@@ -69,6 +69,7 @@ class TimelineView(QWidget):
         self._turns, self._events = [], []  # [(speaker, start, end)], the Events shown
         self._dragging = False
         self._pixmap = self._plot = self._markers = None  # caches, see _invalidate
+        self._background: QPixmap | None = None  # the static layer without the flags
 
     def set_call(self, duration_s: float, agent_db: Sequence[float | None],
                  customer_db: Sequence[float | None] | None, points_per_s: float,
@@ -86,9 +87,11 @@ class TimelineView(QWidget):
         self._invalidate()
 
     def set_events(self, events: Sequence[Any]) -> None:
-        """Replace the markers (the what-if re-run); loudness, turns and zoom stay."""
+        """Replace the markers (the what-if re-run); loudness, turns and zoom stay, and
+        so does their drawing: only the flags are drawn again."""
         self._events = list(events)
-        self._invalidate()
+        self._pixmap = self._markers = None
+        self.update()
 
     def set_position(self, t: float) -> None:
         """Move the playhead (no signal); a zoomed view pages along to keep it in sight."""
@@ -201,7 +204,7 @@ class TimelineView(QWidget):
 
     def _invalidate(self) -> None:
         """Drop the caches (static layer, plot area, flags): size, zoom, font or data moved."""
-        self._pixmap = self._plot = self._markers = None
+        self._pixmap = self._plot = self._markers = self._background = None
         self.update()
 
     def mousePressEvent(self, ev: Any) -> None:
@@ -277,13 +280,19 @@ class TimelineView(QWidget):
 
     def paintEvent(self, ev: Any) -> None:
         dpr = self.devicePixelRatioF()
-        if self._pixmap is None or self._pixmap.devicePixelRatioF() != dpr:
-            self._pixmap = QPixmap(self.size() * dpr)
-            self._pixmap.setDevicePixelRatio(dpr)
-            self._pixmap.fill(self.palette().color(QPalette.Window))
-            with QPainter(self._pixmap) as p:
+        if self._background is None or self._background.devicePixelRatioF() != dpr:
+            self._background = QPixmap(self.size() * dpr)
+            self._background.setDevicePixelRatio(dpr)
+            self._background.fill(self.palette().color(QPalette.Window))
+            with QPainter(self._background) as p:
                 p.setRenderHint(QPainter.Antialiasing)
                 self._paint_static(p)
+            self._pixmap = None
+        if self._pixmap is None:
+            self._pixmap = QPixmap(self._background)
+            with QPainter(self._pixmap) as p:
+                p.setRenderHint(QPainter.Antialiasing)
+                self._paint_markers(p, self.palette().color(QPalette.Base))
         p, r = QPainter(self), ev.rect()
         p.drawPixmap(r, self._pixmap, QRect(r.topLeft() * dpr, r.size() * dpr))
         if self._duration > 0:
@@ -341,7 +350,6 @@ class TimelineView(QWidget):
             p.drawLine(x, y, x, y + tick)
             w = fm.horizontalAdvance(label) + 2
             p.drawText(QRect(x - w // 2, y + tick, w, fm.height()), Qt.AlignCenter, label)
-        self._paint_markers(p, base)
 
     def _ticks(self) -> list[tuple[int, str]]:
         """(x, m:ss) at a round step that leaves room for every label."""

@@ -82,16 +82,19 @@ def test_rate_estimator_measures_a_fast_and_a_slow_clock() -> None:
         rng = np.random.default_rng(7)
         dev = Device(true_rate, 0.0, rng)
         est = RateEstimator(RATE)
-        t = 0.0
-        while t < 90:
+        t, early = 0.0, None
+        while t < 300:
             t += 0.02 + rng.uniform(0, 0.006)
             dev.run_until(t)
             est.add(t, dev.buffer.written)
             dev.buffer.read()
             if t < 9.0:
                 assert not est.ready  # too little measured to say
-        assert est.ppm == pytest.approx(ppm, abs=5.0)
-        assert est.rate == pytest.approx(true_rate, abs=0.1)
+            if early is None and t >= 30:
+                early = est.ppm
+        assert early == pytest.approx(ppm, abs=40.0)  # the one-window slope: rough
+        assert est.ppm == pytest.approx(ppm, abs=3.0)  # the long baseline: close
+        assert est.rate == pytest.approx(true_rate, abs=0.05)
         # The fitted line tells where the stream is (arrival lags capture by < 8 ms).
         assert est.position_at(t) == pytest.approx(true_rate * t, abs=0.008 * true_rate)
 
@@ -104,12 +107,12 @@ def test_uncorrected_offset_grows_and_corrected_stays_under_20_ms(fol_rate: floa
     assert abs(plain[-1]) > 0.11
 
     fixed, corrector = simulate(fol_rate, 10, correct=True)
-    assert np.max(np.abs(fixed)) < 0.02, np.max(np.abs(fixed))
-    assert abs(fixed[-1]) < 0.005
+    assert np.max(np.abs(fixed)) < 0.01, np.max(np.abs(fixed))
+    assert np.ptp(fixed[300:]) < 0.004  # and it does not creep: the last 5 minutes
     report = corrector.report()
     assert report is not None
-    assert report.ppm == pytest.approx((fol_rate / RATE - 1) * 1e6, abs=5.0)
-    assert report.agent_ppm == pytest.approx(0.0, abs=5.0)
+    assert report.ppm == pytest.approx((fol_rate / RATE - 1) * 1e6, abs=6.0)
+    assert report.agent_ppm == pytest.approx(0.0, abs=4.0)
     # The follower's extra (or missing) samples were dropped (or repeated): ~3.2 a second.
     assert report.adjusted_samples == pytest.approx((fol_rate - RATE) * 600, rel=0.05)
     assert corrector.reanchors == 0
