@@ -151,7 +151,17 @@ def live_document(result, session: LiveSession, model: str) -> dict:
                          for t in tl.turns],
         "events": events, "scorecard": result.scorecard.to_dict(),
         "faults": [f.message for f in session.faults],
+        "clock_drift": _drift_dict(getattr(session, "drift", None)),
     }
+
+
+def _drift_dict(drift) -> dict[str, Any] | None:
+    """Two devices' clocks as measured (None: one device, or too short a call to say)."""
+    if drift is None:
+        return None
+    return {"customer_vs_agent_ppm": round(drift.ppm, 1), "agent_ppm": round(drift.agent_ppm, 1),
+            "customer_ppm": round(drift.customer_ppm, 1),
+            "adjusted_samples": drift.adjusted_samples}
 
 
 def run_live(agent: str | None, customer: str | None, duration: float | None,
@@ -235,4 +245,10 @@ def run_live(agent: str | None, customer: str | None, duration: float | None,
         print(f"Call ended: {result.timeline.duration_s:.0f} s, score "
               f"{'-' if score is None else score}/100 (finished in "
               f"{time.monotonic() - t0:.1f} s).", file=sys.stderr)
+        drift = session.drift
+        if drift is not None:
+            print(f"The customer device's clock ran {drift.ppm:+.0f} ppm against the "
+                  f"agent's; {abs(drift.adjusted_samples)} samples "
+                  f"{'dropped' if drift.adjusted_samples >= 0 else 'repeated'} to keep them "
+                  "together.", file=sys.stderr)
     return 0

@@ -199,36 +199,32 @@ class MainWindow(QMainWindow):
 
     # -- live -----------------------------------------------------------------------------
     def start_call(self) -> None:
+        """A real call on the devices chosen in Settings."""
         s = self.settings
         record_to = None
         if s.keep_audio and self.history is not None:
             folder = self.history.audio_dir
             folder.mkdir(parents=True, exist_ok=True)
             record_to = str(folder / f"call-{datetime.now():%Y%m%d-%H%M%S}.wav")
-        try:
-            raised_db = load_playbook(s.playbook_path or None).thresholds.raised_voice_db
-        except PlaybookError as exc:
-            self.show_message(f"The playbook cannot be used: {exc}")
-            return
-        self.show_page("live")
-        self.live.start_call(LiveCallConfig(agent_device=s.agent_device,
-                                            customer_device=s.customer_device,
-                                            playbook_path=s.playbook_path,
-                                            record_to=record_to), raised_db)
+        self._begin_live(LiveCallConfig(agent_device=s.agent_device,
+                                        customer_device=s.customer_device,
+                                        playbook_path=s.playbook_path, record_to=record_to))
 
     def start_practice(self, path: str | None = None, speed: float = 1.0) -> None:
         """A recording (the demo call by default) played into the live coach."""
         s = self.settings
-        try:
-            raised_db = load_playbook(s.playbook_path or None).thresholds.raised_voice_db
+        self._begin_live(LiveCallConfig(playbook_path=s.playbook_path,
+                                        practice_file=str(path or DEMO_CALL),
+                                        practice_speed=speed, agent_channel=s.agent_channel))
+
+    def _begin_live(self, config: LiveCallConfig) -> None:
+        try:  # the voice trace draws the playbook's raised-voice band
+            raised_db = load_playbook(config.playbook_path or None).thresholds.raised_voice_db
         except PlaybookError as exc:
             self.show_message(f"The playbook cannot be used: {exc}")
             return
         self.show_page("live")
-        self.live.start_call(LiveCallConfig(playbook_path=s.playbook_path,
-                                            practice_file=str(path or DEMO_CALL),
-                                            practice_speed=speed,
-                                            agent_channel=s.agent_channel), raised_db)
+        self.live.start_call(config, raised_db)
 
     def _call_ended(self, document: dict, _result) -> None:
         """The worker saved the call (as it happened, for a real call): show its card."""
