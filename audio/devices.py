@@ -13,7 +13,7 @@ import subprocess
 from dataclasses import dataclass
 
 __all__ = ["InputDevice", "DeviceError", "portaudio_status", "list_input_devices",
-           "find_device", "pick_device", "pulse_sources"]
+           "find_device", "pick_device", "pulse_sources", "list_output_devices"]
 
 
 class DeviceError(Exception):
@@ -170,3 +170,16 @@ def pick_device(name: str | None, devices: list[InputDevice], want_monitor: bool
         if d.is_monitor == want_monitor and (want_monitor or d.portaudio_name != "pulse"):
             return d
     return None
+
+
+def list_output_devices() -> list[str]:
+    """PortAudio output device names a replay can play on (empty without PortAudio)."""
+    ok, _ = portaudio_status()
+    if not ok:
+        return []
+    import sounddevice as sd
+
+    try:
+        return [d["name"] for d in sd.query_devices() if d["max_output_channels"] > 0]
+    except sd.PortAudioError:
+        return []

@@ -89,6 +89,7 @@ class MainWindow(QMainWindow):
         self.replay = ReplayPage()
         self.scorecards = HistoryPage(self.history)
         self.replay.set_agent_channel(self.settings.agent_channel)
+        self.replay.set_output_device(self.settings.output_device)
         self.nav = QListWidget(objectName="nav")
         self.nav.addItems(list(_PAGE_LABELS))
         self.nav.setAccessibleName("Pages")
@@ -349,6 +350,8 @@ class MainWindow(QMainWindow):
             apply_theme(QApplication.instance(), new.theme)
         if new.agent_channel != old.agent_channel:
             self.replay.set_agent_channel(new.agent_channel)
+        if new.output_device != old.output_device:
+            self.replay.set_output_device(new.output_device)
         self.live.compact.set_on_top(new.compact_on_top)
         if new.model != old.model:
             self.model_label.setText("Speech model: loading\u2026")

@@ -83,6 +83,7 @@ class ReplayPage(QWidget):
         self._job: AnalysisJob | None = None
         self._generation = 0
         self._player: CallPlayer | SilentClock | None = None  # made at the first Play
+        self._output_device: str | None = None
         self._seek_pos = 0.0
         self._transcriber: Transcriber | None = None
 
@@ -288,9 +289,34 @@ class ReplayPage(QWidget):
         if self._player is None and self.data is not None:
             rec = self.data.analysis.recording
             self._player = CallPlayer(stereo_samples(rec.agent, rec.customer),
-                                      rec.sample_rate)
+                                      rec.sample_rate, device=self._output_device)
             self._player.seek(self._seek_pos)
         return self._player
+
+    def set_output_device(self, name: str | None) -> None:
+        """Where replay plays (None or "": the system's default); from the next Play."""
+        self._output_device = name or None
+        if self._player is not None and not self._player.playing:
+            self._seek_pos = self._player.position
+            self._player.close()
+            self._player = None
+
+    def _fall_back(self, reason: str) -> None:
+        """The chosen output failed: the system's default, and failing that no sound."""
+        if self._output_device is not None and isinstance(self._player, CallPlayer):
+            pos = self._player.position
+            self._player.close()
+            rec = self.data.analysis.recording
+            self._player = CallPlayer(stereo_samples(rec.agent, rec.customer), rec.sample_rate)
+            self._player.seek(pos)
+            try:
+                self._player.play()
+                self.audio_note.setText(f"{self._output_device} is not available ({reason}); "
+                                        "playing on the default output.")
+                return
+            except PlaybackError as exc:
+                reason = str(exc)
+        self._go_silent(reason).play()
 
     def _go_silent(self, reason: str) -> SilentClock:
         """No sound to be had: keep the playhead and transcript moving all the same."""
@@ -312,7 +338,7 @@ class ReplayPage(QWidget):
             try:
                 player.play()
             except PlaybackError as exc:
-                self._go_silent(str(exc)).play()
+                self._fall_back(str(exc))
             self._tick.start()
             self.play_button.setText("\u23f8 &Pause")
         else:

@@ -34,6 +34,7 @@ class AppSettings:
         theme: "system", "light" or "dark".
         first_run_done: the first-run setup was completed or skipped.
         compact_on_top: the compact strip stays above other windows.
+        output_device: where replay plays (a PortAudio output name; "" = the system's).
     """
 
     agent_device: str = ""
@@ -46,6 +47,7 @@ class AppSettings:
     theme: str = "system"
     first_run_done: bool = False
     compact_on_top: bool = True
+    output_device: str = ""
 
     def validated(self) -> AppSettings:
         """Out-of-range values (a hand-edited file) fall back to the defaults."""

@@ -33,10 +33,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from audio.devices import list_input_devices
+from audio.devices import list_input_devices, list_output_devices
 from audio.model_location import BUNDLED_NAME, resolve_model
 from coaching.playbook import load_playbook
 from desktop.device_picker import DeviceLister, DevicePicker
+from desktop.level_probe import start_audio_thread
 from desktop.settings import AGENT_CHANNELS, THEMES, AppSettings
 from desktop.theme import FAIL_COLOR, MUTED_COLOR
 
@@ -119,6 +120,16 @@ class _FieldCheck(QObject):
             return
         self.pending, self.ok = False, ok
         self.result.emit(note, ok)
+
+
+class _OutputLister(QObject):
+    """The output devices, listed off the GUI thread (PortAudio can be slow to answer)."""
+
+    listed = Signal(list)
+
+    def start(self) -> None:
+        start_audio_thread(lambda: self.listed.emit(list_output_devices()),
+                           name="callcoach-outputs")
 
 
 def _note_label(parent: QWidget) -> QLabel:
@@ -250,8 +261,26 @@ class SettingsDialog(QDialog):
         self.channel_combo.setToolTip("Which side of a stereo call recording is the agent")
         label = QLabel("&Agent channel:", box)
         label.setBuddy(self.channel_combo)
-        QFormLayout(box).addRow(label, self.channel_combo)
+        self.output_combo = QComboBox(box)
+        self.output_combo.addItem("System default", "")
+        if s.output_device:  # kept even while it is not plugged in
+            self.output_combo.addItem(s.output_device, s.output_device)
+            self.output_combo.setCurrentIndex(1)
+        self.output_combo.setToolTip("Where replayed calls play (agent left, customer right)")
+        out_label = QLabel("Replay &plays on:", box)
+        out_label.setBuddy(self.output_combo)
+        form = QFormLayout(box)
+        form.addRow(label, self.channel_combo)
+        form.addRow(out_label, self.output_combo)
+        self._outputs = _OutputLister(self)
+        self._outputs.listed.connect(self._add_outputs)
+        self._outputs.start()
         return box
+
+    def _add_outputs(self, names: list) -> None:
+        for name in names:
+            if self.output_combo.findData(name) < 0:
+                self.output_combo.addItem(name, name)
 
     def _privacy_group(self, s: AppSettings) -> QGroupBox:
         box = QGroupBox("Privacy", self)
@@ -311,6 +340,7 @@ class SettingsDialog(QDialog):
             keep_audio=self.keep_audio_check.isChecked(),
             keep_audio_days=self.keep_days_spin.value(),
             theme=str(self.theme_combo.currentData()),
+            output_device=str(self.output_combo.currentData() or ""),
         ).validated()
 
     # -- behaviour -------------------------------------------------------------------------

@@ -123,3 +123,32 @@ def test_compact_strip_shows_the_prompt_and_comes_back(qtbot) -> None:
         qtbot.mouseClick(expand, Qt.LeftButton)
     assert live.window().isVisible() and not strip.isVisible()
     live.shutdown()
+
+
+def test_a_missing_output_device_falls_back_and_playback_goes_on(page, qtbot,
+                                                                  monkeypatch) -> None:
+    _no_transcription(page, monkeypatch)
+    page.set_output_device("Headset that was unplugged 1234")
+    page.open_recording(DEMO_CALL)
+    qtbot.waitUntil(lambda: page.data is not None, timeout=30_000)
+    page.seek(10.0)
+    page.play_button.click()
+    try:
+        qtbot.waitUntil(lambda: page.position > 10.4, timeout=8000)
+        note = page.audio_note.text()
+        assert "Headset that was unplugged 1234" in note or "No sound" in note, note
+    finally:
+        page.play_button.click()
+    assert not page.play_button.isChecked()
+
+
+def test_settings_dialog_keeps_the_replay_output(qtbot) -> None:
+    from desktop.settings import AppSettings
+    from desktop.settings_dialog import SettingsDialog
+
+    dialog = SettingsDialog(AppSettings(output_device="Old speakers"),
+                            list_devices=lambda: [])
+    qtbot.addWidget(dialog)
+    assert dialog.result_settings().output_device == "Old speakers"
+    dialog.output_combo.setCurrentIndex(0)
+    assert dialog.result_settings().output_device == ""
