@@ -49,7 +49,8 @@ class LiveSession:
     """Start, run in the background, stop: a LiveResult with the whole call.
 
     `agent`/`customer` may be the same device with `customer_channel` set (a stereo
-    headset adapter carrying both parties).
+    headset adapter carrying both parties; `agent_channel` says which channel is the
+    agent's, 0 unless the adapter puts the agent on the right).
     """
 
     def __init__(self, agent: InputDevice, customer: InputDevice | None,
@@ -57,13 +58,16 @@ class LiveSession:
                  transcriber: Transcriber | None = None,
                  on_event: Callable[[Event], None] | None = None,
                  on_fault: Callable[[CaptureFault], None] | None = None,
-                 customer_channel: int | None = None) -> None:
+                 customer_channel: int | None = None, agent_channel: int = 0) -> None:
+        if customer_channel is not None and customer_channel == agent_channel:
+            raise ValueError("the agent and the customer need different channels")
         live = LiveConfig(**{**config.live.__dict__,
                              "has_customer": customer is not None or customer_channel is not None})
         self.engine = LiveEngine(live, playbook, transcriber, on_event)
         self.on_fault = on_fault or (lambda f: None)
         if customer_channel is not None:  # one stereo device, both parties
-            self.captures = [DeviceCapture(agent, config.capture, (0, customer_channel))]
+            self.captures = [DeviceCapture(agent, config.capture,
+                                           (agent_channel, customer_channel))]
         else:
             self.captures = [DeviceCapture(agent, config.capture)]
             if customer is not None:

@@ -57,6 +57,11 @@ def build_parser() -> argparse.ArgumentParser:
                     "(callcoach devices); default: the first microphone")
     lv.add_argument("--customer-device", metavar="NAME", help="id or part of a name; "
                     "default: the first monitor input; 'none' for agent-only")
+    lv.add_argument("--stereo-device", metavar="NAME", help="one device that carries both "
+                    "parties, one per channel (a call-center headset adapter or recorder); "
+                    "instead of --agent-device/--customer-device")
+    lv.add_argument("--agent-side", choices=("left", "right"), default="left",
+                    help="with --stereo-device: the agent's channel (default: left)")
     lv.add_argument("--duration", type=float, metavar="S", help="stop after S seconds "
                     "(default: until Ctrl+C)")
     lv.add_argument("--json", metavar="OUT", help="write the call's JSON here")
@@ -156,9 +161,14 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "live":
             from desktop.live_cli import run_live
 
+            if args.stereo_device and (args.agent_device or args.customer_device):
+                _error("--stereo-device carries both parties: leave out --agent-device "
+                       "and --customer-device")
+                return EXIT_USAGE
             return run_live(args.agent_device, args.customer_device, args.duration, args.json,
                             args.model, args.playbook, not args.no_transcribe, args.quiet,
-                            history=not args.no_history)
+                            history=not args.no_history, stereo=args.stereo_device,
+                            agent_side=args.agent_side)
         return _open_window()
     except (RecordingError, ModelError, PlaybookError, DeviceError) as exc:
         _error(str(exc))

@@ -131,8 +131,9 @@ class HistoryPage(QWidget):
         splitter = QSplitter(Qt.Horizontal)
         splitter.addWidget(left)
         splitter.addWidget(right)
-        splitter.setStretchFactor(0, 2)
-        splitter.setStretchFactor(1, 3)
+        splitter.setStretchFactor(0, 1)
+        splitter.setStretchFactor(1, 2)
+        splitter.setSizes([340, 660])  # the scorecard needs the room; the list scrolls
         layout = QVBoxLayout(self)
         layout.addWidget(splitter)
         self._update_buttons()

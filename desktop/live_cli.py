@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from audio.capture import CaptureFault
-from audio.devices import DeviceError, InputDevice, list_input_devices, pick_device
+from audio.devices import DeviceError, InputDevice, find_device, list_input_devices, pick_device
 from audio.live import LiveConfig
 from audio.live_session import LiveSession, SessionConfig
 from audio.transcribe import Transcriber, TranscriberConfig
@@ -51,6 +51,15 @@ def run_devices() -> int:
               "PulseAudio/PipeWire monitor, Stereo Mix or a virtual cable, BlackHole).",
               file=sys.stderr)
     return 0
+
+
+def _stereo_device(name: str, devices: list[InputDevice]) -> InputDevice:
+    """The named device, if it has the two channels that one-party-per-channel needs."""
+    device = find_device(name, devices)
+    if device.channels < 2:
+        raise DeviceError(f"{device.label} has {device.channels} input channel; a stereo "
+                          "device (agent on one channel, customer on the other) needs 2")
+    return device
 
 
 def _utterance_dict(u: Utterance) -> dict[str, Any]:
@@ -166,20 +175,29 @@ def _drift_dict(drift) -> dict[str, Any] | None:
 
 def run_live(agent: str | None, customer: str | None, duration: float | None,
              json_out: str | None, model: str | None, playbook_path: str | None,
-             transcribe: bool = True, quiet: bool = False, history: bool = True) -> int:
+             transcribe: bool = True, quiet: bool = False, history: bool = True,
+             stereo: str | None = None, agent_side: str = "left") -> int:
     """Coach one live call until Ctrl+C or `duration` seconds; 0 when it ended normally.
 
     With `history`, the call is written to the call history as it happens (and calls a
-    crash interrupted earlier are recovered first).
+    crash interrupted earlier are recovered first). With `stereo`, one device carries both
+    parties, the agent on `agent_side` ("left" or "right") and the customer on the other.
     """
     from audio.contract import event_to_dict
 
     devices = list_input_devices()
-    agent_dev = pick_device(agent, devices, want_monitor=False)
-    if agent_dev is None:
-        raise DeviceError("no microphone found; name one with --agent-device "
-                          "(see `callcoach devices`)")
-    customer_dev = pick_device(customer, devices, want_monitor=True) if customer != "none" else None
+    channels: dict[str, int] = {}
+    if stereo:
+        agent_dev = customer_dev = _stereo_device(stereo, devices)
+        agent_ch = 0 if agent_side == "left" else 1
+        channels = {"agent_channel": agent_ch, "customer_channel": 1 - agent_ch}
+    else:
+        agent_dev = pick_device(agent, devices, want_monitor=False)
+        if agent_dev is None:
+            raise DeviceError("no microphone found; name one with --agent-device "
+                              "(see `callcoach devices`)")
+        customer_dev = (pick_device(customer, devices, want_monitor=True)
+                        if customer != "none" else None)
     if customer_dev is None and not quiet:
         print("No customer source: agent-only mode (interruptions, response times and dead "
               "air are not computed).", file=sys.stderr)
@@ -205,9 +223,9 @@ def run_live(agent: str | None, customer: str | None, duration: float | None,
     def fault(f: CaptureFault) -> None:
         print(f"callcoach: device problem: {f.device_id}: {f.message}", file=sys.stderr)
 
-    session = LiveSession(agent_dev, customer_dev,
+    session = LiveSession(agent_dev, None if stereo else customer_dev,
                           SessionConfig(live=LiveConfig(transcribe=transcribe)), playbook,
-                          transcriber, on_event=show, on_fault=fault)
+                          transcriber, on_event=show, on_fault=fault, **channels)
     model_name = transcriber.name if transcriber else "none"
     recorder.begin(agent_dev, customer_dev, model_name)
     try:
@@ -216,9 +234,14 @@ def run_live(agent: str | None, customer: str | None, duration: float | None,
         recorder.discard()
         raise
     if not quiet:
-        print(f"Listening: agent = {agent_dev.label}; customer = "
-              f"{customer_dev.label if customer_dev else 'none'}. Ctrl+C ends the call.",
-              file=sys.stderr)
+        if stereo:
+            sides = ("left", "right") if agent_side == "left" else ("right", "left")
+            who = (f"agent = {agent_dev.label} ({sides[0]}); customer = the same device "
+                   f"({sides[1]})")
+        else:
+            who = (f"agent = {agent_dev.label}; customer = "
+                   f"{customer_dev.label if customer_dev else 'none'}")
+        print(f"Listening: {who}. Ctrl+C ends the call.", file=sys.stderr)
     done = threading.Event()
     previous = signal.signal(signal.SIGINT, lambda *_: done.set())
     deadline = None if duration is None else time.monotonic() + duration
