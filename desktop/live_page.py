@@ -25,7 +25,7 @@ from coaching.timeline import Event, Frame
 from desktop.compact_strip import CompactStrip
 from desktop.level_meter import LevelMeter, align_labels
 from desktop.live_worker import LiveCallConfig, LiveSnapshot, LiveWorker
-from desktop.prompt_card import PromptCard
+from desktop.prompt_card import IDLE_TEXT, PromptCard
 from desktop.talk_share import TalkShareBar
 from desktop.theme import AGENT_COLOR, CUSTOMER_COLOR
 from desktop.trace_plot import VoiceTracePlot
@@ -34,6 +34,7 @@ from desktop.transcript_view import TranscriptView, clock
 __all__ = ["LivePage"]
 
 _TICK_MS = 33  # ~30 fps for meters; the card changes no faster than the policy allows
+_BETWEEN_CALLS = "Press Start call when your call begins"
 
 
 class LivePage(QWidget):
@@ -100,6 +101,7 @@ class LivePage(QWidget):
         self.card = PromptCard()
         self.card.setObjectName("live_card")
         self.card.snoozeRequested.connect(self.snooze)
+        self.card.set_idle_text(_BETWEEN_CALLS)
         self.snoozed_label = QLabel(objectName="live_snoozed")
         self.agent_meter = LevelMeter("You", AGENT_COLOR)
         self.customer_meter = LevelMeter("Customer", CUSTOMER_COLOR)
@@ -187,6 +189,7 @@ class LivePage(QWidget):
 
     def _started(self, agent_label: str, customer_label: str) -> None:
         self.state = "running"
+        self.card.set_idle_text(IDLE_TEXT)
         self.start_button.setEnabled(True)
         self.start_button.setText("\u25a0 &End call")
         who = f"Mic: {agent_label}"
@@ -215,6 +218,7 @@ class LivePage(QWidget):
         self.practice_button.setEnabled(True)
         self.start_button.setText("\u260e &Start call")
         self.devices_label.setText("Not in a call")
+        self.card.set_idle_text(_BETWEEN_CALLS)
         self.card.clear_prompt()
         self.compact.show_idle()
         self.callEnded.emit(document, result)

@@ -74,6 +74,7 @@ class PromptCard(QFrame):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setFrameShape(QFrame.NoFrame)
+        self.idle_text = IDLE_TEXT
         self._kind = ""
         self._text = ""
         self._reason = ""
@@ -184,11 +185,17 @@ class PromptCard(QFrame):
             self._set_idle()
             self._fade(0.0, 1.0, _FADE_IN_MS)
 
+    def set_idle_text(self, text: str) -> None:
+        """What the empty card says ("Listening…" in a call, a hint between calls)."""
+        self.idle_text = text
+        if self._idle:
+            self._title.setText(text)
+
     def _set_idle(self) -> None:
         self._idle = True
         self._kind = self._text = ""
         self._body.color = None
-        self._title.setText(IDLE_TEXT)
+        self._title.setText(self.idle_text)
         self._title.setStyleSheet(f"color: {MUTED_COLOR.name()};")
         self._apply_fonts()
         self._set_reason("")
