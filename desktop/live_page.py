@@ -221,7 +221,8 @@ class LivePage(QWidget):
         self.card.set_idle_text(_BETWEEN_CALLS)
         self.card.clear_prompt()
         self.compact.show_idle()
-        self.callEnded.emit(document, result)
+        if document is not None:
+            self.callEnded.emit(document, result)
 
     # -- what the engine says -------------------------------------------------------------
     def _event(self, event: Event) -> None:

@@ -68,7 +68,8 @@ class LiveWorker(QObject):
     started = Signal(str, str)  # agent device label, customer label ("" when agent-only)
     event = Signal(object)  # Event, as it fires
     fault = Signal(str, bool)  # message, fatal
-    ended = Signal(object, object)  # document (schema 1 + latency), LiveResult
+    ended = Signal(object, object)  # document (schema 1 + latency), LiveResult; None, None
+    # when the call could not be finished (the fault says why)
     failed = Signal(str)  # the call could not start
     _file_done = Signal()  # a practice recording ran out: end the call on this thread
 
@@ -216,6 +217,7 @@ class LiveWorker(QObject):
         except Exception as exc:  # noqa: BLE001 - never lose the window over it
             self.fault.emit(f"the call ended with an error: {exc} (details in "
                             f"{log_exception(exc)})", True)
+            self.ended.emit(None, None)  # the page still goes back to "not in a call"
             return
         document["history_id"] = self._save(document)
         self.ended.emit(document, result)

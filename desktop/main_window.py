@@ -93,6 +93,7 @@ class MainWindow(QMainWindow):
         self.nav = QListWidget(objectName="nav")
         self.nav.addItems(list(_PAGE_LABELS))
         self.nav.setAccessibleName("Pages")
+        self.nav.setStyleSheet("QListWidget#nav::item { padding: 6px 4px; }")
         self.nav.setFixedWidth(self.nav.fontMetrics().horizontalAdvance("\u2605  Scorecards")
                                + 48)
         self.stack = QStackedWidget()
