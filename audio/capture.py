@@ -35,6 +35,8 @@ class CaptureConfig:
     block_s: float = 0.02
     buffer_s: float = 30.0
     channel: int = 0  # which input channel of the device (a stereo adapter: 0 or 1)
+    device_rate: int | None = None  # open at this rate and resample (None: sample_rate,
+    # or the device's own rate if it refuses sample_rate)
 
 
 @dataclass(frozen=True)
@@ -61,6 +63,9 @@ class DeviceCapture:
         self.channels = channels
         capacity = int(config.buffer_s * config.sample_rate)
         self.buffers = tuple(RingBuffer(capacity) for _ in channels)
+        self.rate = config.sample_rate  # what the device delivers
+        self._raw = self.buffers  # what the callback fills (device-rate buffers if resampled)
+        self._resamplers: list = []
         self.faults: list[CaptureFault] = []
         self.status_flags = 0  # PortAudio input overflows and the like, counted
         self.first_block_time: float | None = None  # time.monotonic() of sample 0
@@ -74,7 +79,7 @@ class DeviceCapture:
             self.status_flags += 1
         if self.first_block_time is None:
             self.first_block_time = time.monotonic() - frames / self.config.sample_rate
-        for buf, ch in zip(self.buffers, self.channels, strict=True):
+        for buf, ch in zip(self._raw, self.channels, strict=True):
             buf.write(indata[:, ch])
 
     def _finished(self) -> None:
@@ -100,8 +105,22 @@ class DeviceCapture:
         if need > self.device.channels:
             raise DeviceError(f"{self.device.label} has {self.device.channels} input "
                               f"channel(s); channel {need} was asked for")
-        kwargs = dict(samplerate=self.config.sample_rate, channels=need, dtype="float32",
-                      blocksize=int(self.config.block_s * self.config.sample_rate),
+        wanted = self.config.device_rate or self.config.sample_rate
+        try:
+            self._open(sd, need, wanted)
+        except DeviceError:
+            native = int(self.device.sample_rate or 0)
+            if self.config.device_rate or native in (0, wanted):
+                raise
+            self._open(sd, need, native)  # a device that only does its own rate
+            self._fault(f"{self.device.label} refused {wanted} Hz; capturing at {native} Hz "
+                        "and resampling", fatal=False)
+
+    def _open(self, sd, need: int, rate: int) -> None:
+        if rate != self.config.sample_rate:
+            self._use_rate(rate)
+        kwargs = dict(samplerate=rate, channels=need, dtype="float32",
+                      blocksize=int(self.config.block_s * rate),
                       callback=self._callback, finished_callback=self._finished)
         with _PULSE_ENV_LOCK:
             saved = os.environ.get("PULSE_SOURCE")
@@ -112,13 +131,32 @@ class DeviceCapture:
                 stream.start()
             except (sd.PortAudioError, ValueError) as exc:
                 raise DeviceError(f"cannot open {self.device.label} at "
-                                  f"{self.config.sample_rate} Hz: {exc}") from None
+                                  f"{rate} Hz: {exc}") from None
             finally:
                 if saved is None:
                     os.environ.pop("PULSE_SOURCE", None)
                 else:
                     os.environ["PULSE_SOURCE"] = saved
         self._stream = stream
+
+    def _use_rate(self, rate: int) -> None:
+        """Capture at the device's `rate`: the callback fills raw buffers at that rate and
+        `pump` resamples them into `buffers` (16 kHz) on the worker, never in the callback."""
+        import soxr
+
+        self.rate = rate
+        capacity = int(self.config.buffer_s * rate)
+        self._raw = tuple(RingBuffer(capacity) for _ in self.channels)
+        self._resamplers = [soxr.ResampleStream(rate, self.config.sample_rate, 1,
+                                                dtype="float32") for _ in self.channels]
+
+    def pump(self) -> None:
+        """Worker side: move what the callback captured into `buffers` (resampled if the
+        device runs at another rate; nothing to do otherwise)."""
+        for raw, out, rs in zip(self._raw, self.buffers, self._resamplers, strict=False):
+            _, block = raw.read()
+            if len(block):
+                out.write(rs.resample_chunk(block))
 
     @property
     def active(self) -> bool:

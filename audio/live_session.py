@@ -5,7 +5,9 @@ lines the two streams up by their first block's time, and feeds the engine. Two 
 run on two clocks: the customer's stream is kept to the agent's by `audio.drift` (else
 it slides by seconds an hour, and overlaps are measured against the wrong moment). A
 device that fails mid-call is reported and its side continues as silence, so the call's
-data and the other side's cues are kept; the session never raises from its worker.
+data and the other side's cues are kept; meanwhile the device is looked for again every
+couple of seconds (a headset plugged back in, a softphone restarted) and, once it opens,
+its side goes on from there. The session never raises from its worker.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from audio.capture import CaptureConfig, CaptureFault, DeviceCapture
-from audio.devices import InputDevice
+from audio.devices import DeviceError, InputDevice, find_device, list_input_devices
 from audio.drift import DriftCorrector, DriftReport
 from audio.live import LiveConfig, LiveEngine, LiveResult
 from audio.recording import SAMPLE_RATE
@@ -29,6 +31,43 @@ from coaching.timeline import Event
 __all__ = ["SessionConfig", "LiveSession"]
 
 _TICK_S = 0.02
+_RETRY_S = 2.0  # how often a lost device is looked for
+
+
+class _Reopener:
+    """Opens a lost device again, on its own thread: opening can take a second and the
+    other party's cues must not wait for it. `result` is the new capture once it runs."""
+
+    def __init__(self, lost: DeviceCapture) -> None:
+        self.lost = lost
+        self.result: DeviceCapture | None = None
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="callcoach-reopen",
+                                        daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.wait(_RETRY_S):
+            try:
+                device = find_device(self.lost.device.id, list_input_devices())
+                fresh = DeviceCapture(device, self.lost.config, self.lost.channels)
+                fresh.start()
+            except DeviceError:
+                continue  # not back yet
+            except Exception:  # noqa: BLE001 - a half-gone device: try again later
+                continue
+            if self._stop.is_set():
+                fresh.stop()
+            else:
+                self.result = fresh
+            return
+
+    def cancel(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+        if self.result is not None:
+            self.result.stop()
+            self.result = None
 
 
 @dataclass(frozen=True)
@@ -81,6 +120,7 @@ class LiveSession:
         self._recorder = None  # soundfile.SoundFile while recording
         # Two devices, two clocks; one stereo device has one clock for both parties.
         self._drift = DriftCorrector(SAMPLE_RATE) if len(self.captures) == 2 else None
+        self._reopeners: dict[int, _Reopener] = {}  # capture index -> its reopening
 
     def _buffers(self):
         return [b for c in self.captures for b in c.buffers]
@@ -112,6 +152,8 @@ class LiveSession:
             if any(f.fatal for f in self.faults):
                 break
             time.sleep(_TICK_S)
+        for capture in self.captures:
+            capture.pump()
         starts = [c.first_block_time or time.monotonic() for c in self.captures]
         zero = max(starts)
         for capture, start in zip(self.captures, starts, strict=True):
@@ -125,8 +167,34 @@ class LiveSession:
             self._feed(buffers, dead, zero)
         self._feed(buffers, dead, zero)
 
+    def _reconnect(self, buffers: list, dead: list[bool]) -> None:
+        """Look for lost devices again; put back the ones that opened."""
+        for i, capture in enumerate(self.captures):
+            lost = any(f.fatal for f in capture.faults)
+            if lost and i not in self._reopeners and not self._stop.is_set():
+                self._reopeners[i] = _Reopener(capture)
+            reopener = self._reopeners.get(i)
+            if reopener is None or reopener.result is None:
+                continue
+            fresh = reopener.result
+            del self._reopeners[i]
+            capture.stop()
+            self.captures[i] = fresh
+            for old, new in zip(capture.buffers, fresh.buffers, strict=True):
+                j = buffers.index(old)
+                new.read()  # it goes on from now: the gap was filled with silence
+                buffers[j] = new
+                dead[j] = False
+            if self._drift is not None:  # a new stream, a new clock to follow
+                self._drift = DriftCorrector(SAMPLE_RATE)
+            self._note(f"{fresh.device.label} is back: its side of the call goes on",
+                       fresh.device.id)
+
     def _feed(self, buffers, dead: list[bool], zero: float) -> None:
         self._check_faults()
+        self._reconnect(buffers, dead)
+        for capture in self.captures:
+            capture.pump()
         for capture in self.captures:
             if any(f.fatal for f in capture.faults):
                 for j, buf in enumerate(buffers):
@@ -167,8 +235,9 @@ class LiveSession:
             self._recorder = None
             self._note(f"saving the call audio stopped: {exc}")
 
-    def _note(self, message: str) -> None:
-        fault = CaptureFault("recording", message, False, time.monotonic())
+    def _note(self, message: str, device_id: str = "recording") -> None:
+        """A non-fatal word for the agent (a device back, the audio file not writable)."""
+        fault = CaptureFault(device_id, message, False, time.monotonic())
         self.faults.append(fault)
         self.on_fault(fault)
 
@@ -183,6 +252,9 @@ class LiveSession:
         self._stop.set()
         if self._thread is not None:
             self._thread.join()
+        for reopener in self._reopeners.values():
+            reopener.cancel()
+        self._reopeners.clear()
         for capture in self.captures:
             capture.stop()
         if self._recorder is not None:

@@ -220,6 +220,7 @@ class LevelProbe(QObject):
             why = fatal.message if fatal else "the device stopped delivering audio"
             self.error.emit(f"{self.device.label}: {why}")
             return
+        capture.pump()  # a device that needed its own rate is resampled here
         _, samples = capture.buffers[0].read()
         if len(samples):
             self.level.emit(rms_dbfs(samples))

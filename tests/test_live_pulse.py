@@ -83,9 +83,11 @@ def test_live_call_through_pulseaudio(pulse, call) -> None:
     time.sleep(1.5)
     result = session.stop()
     assert session.faults == []
-    # Two null sinks of one server run on one clock: the drift measured is near zero, and
-    # keeping the customer to the agent's clock moved a handful of samples, not seconds.
-    assert session.drift is not None and abs(session.drift.ppm) < 50, session.drift
+    # Two null sinks of one server run on one clock: the drift measured is near zero (a
+    # minute of arrivals on a busy 2-core machine measures it to within ~100 ppm; the
+    # estimator's accuracy is tested on simulated clocks in test_drift), and keeping the
+    # customer to the agent's clock moved a handful of samples, not seconds.
+    assert session.drift is not None and abs(session.drift.ppm) < 250, session.drift
     assert abs(session.drift.adjusted_samples) < 320, session.drift
 
     # Align the capture with the file through the first agent turn.
@@ -122,12 +124,21 @@ def test_live_call_through_pulseaudio(pulse, call) -> None:
     assert live_checks == batch_checks
 
 
-def test_device_lost_mid_call_is_reported_and_the_call_kept(pulse, call) -> None:
-    """A sink of its own is unloaded mid-call, so the module's sinks stay for other tests."""
+def test_device_lost_mid_call_is_reported_the_call_kept_and_the_device_taken_back(
+        pulse, call) -> None:
+    """A sink of its own is unloaded mid-call (the softphone closed), then loaded again
+    (it restarted): the loss is reported, the agent's side goes on, and the customer's
+    side is picked up again once the device is back."""
     names, _ = pulse
-    _, tracks = call
+    synth, tracks = call
+    # What the customer says once the softphone is back: their first line, at once.
+    audio, rate = sf.read(tracks["softphone"], dtype="float32")
+    first = synth.line("I have called").start
+    again = tracks["softphone"].with_name("softphone_again.wav")
+    sf.write(again, audio[int((first - 0.3) * rate):], rate)
     lost = f"{names['softphone']}_lost"
     module = load_null_sink(lost)
+    players = []
     try:
         dev = _devices({"agent": names["agent"], "softphone": lost})
         faults = []
@@ -141,17 +152,29 @@ def test_device_lost_mid_call_is_reported_and_the_call_kept(pulse, call) -> None
         subprocess.run(["pactl", "unload-module", module], check=True)
         module = None
         time.sleep(4)
+        assert any(f.fatal for f in faults), "the lost device was not reported"
+        module = load_null_sink(lost)  # the softphone is back
+        deadline = time.monotonic() + 10
+        while not any("is back" in f.message for f in faults):
+            assert time.monotonic() < deadline, [f.message for f in faults]
+            time.sleep(0.1)
+        back_at = session.engine.status().call_time_s
+        players.append(_play(lost, again))
+        time.sleep(10)
         result = session.stop()
+    finally:
         for p in players:
             p.kill()
-    finally:
         if module is not None:
             unload_module(module)
-    assert any(f.fatal for f in faults), "the lost device was not reported"
     # The call went on after the loss: the agent's side kept being analysed.
-    assert result.timeline.duration_s > at_loss + 2.0, (at_loss, result.timeline.duration_s)
+    # (A reloaded null sink delivers in bursts at first, so the end of the call may be
+    # short of the wall time by a second or two; the loss itself lasted over 4 s.)
+    assert result.timeline.duration_s > at_loss + 8.0, (at_loss, result.timeline.duration_s)
     assert result.timeline.customer_frames is not None
     assert any(t.speaker == "agent" for t in result.timeline.turns)
+    # And the customer was heard again after the device came back.
+    assert any(t.speaker == "customer" and t.start > back_at for t in result.timeline.turns)
 
 
 def test_agent_only_live(pulse, call) -> None:
