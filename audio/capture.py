@@ -70,6 +70,7 @@ class DeviceCapture:
         self.status_flags = 0  # PortAudio input overflows and the like, counted
         self.first_block_time: float | None = None  # time.monotonic() of sample 0
         self._stream = None
+        self._losses_seen = (0, 0)  # (status flags, dropped samples) already reported
         self._stopped = threading.Event()
         self._last_lookup = time.monotonic()
 
@@ -138,6 +139,16 @@ class DeviceCapture:
                 else:
                     os.environ["PULSE_SOURCE"] = saved
         self._stream = stream
+
+    def take_losses(self) -> tuple[int, float]:
+        """Worker side: (PortAudio overflow flags, seconds of audio lost to a full buffer)
+        since the last call, so a busy computer is said, not silently glossed over."""
+        flags = self.status_flags
+        dropped = sum(b.dropped for b in self._raw) + sum(
+            b.dropped for b in self.buffers if b not in self._raw)
+        seen_flags, seen_dropped = self._losses_seen
+        self._losses_seen = (flags, dropped)
+        return flags - seen_flags, (dropped - seen_dropped) / self.rate / len(self.channels)
 
     def _use_rate(self, rate: int) -> None:
         """Capture at the device's `rate`: the callback fills raw buffers at that rate and

@@ -12,6 +12,7 @@ its side goes on from there. The session never raises from its worker.
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections.abc import Callable
@@ -32,6 +33,7 @@ __all__ = ["SessionConfig", "LiveSession"]
 
 _TICK_S = 0.02
 _RETRY_S = 2.0  # how often a lost device is looked for
+_LOSS_EVERY_S = 10.0  # overflows are said at most this often per device
 
 
 class _Reopener:
@@ -121,6 +123,7 @@ class LiveSession:
         # Two devices, two clocks; one stereo device has one clock for both parties.
         self._drift = DriftCorrector(SAMPLE_RATE) if len(self.captures) == 2 else None
         self._reopeners: dict[int, _Reopener] = {}  # capture index -> its reopening
+        self._losses: dict[str, tuple[int, float, float]] = {}  # device -> unsaid, said at
 
     def _buffers(self):
         return [b for c in self.captures for b in c.buffers]
@@ -137,6 +140,7 @@ class LiveSession:
     def _check_faults(self) -> None:
         for capture in self.captures:
             capture.check()
+            self._report_losses(capture)
             for fault in capture.faults:
                 if id(fault) not in self._reported:
                     self._reported.add(id(fault))
@@ -166,6 +170,20 @@ class LiveSession:
             time.sleep(_TICK_S)
             self._feed(buffers, dead, zero)
         self._feed(buffers, dead, zero)
+
+    def _report_losses(self, capture: DeviceCapture) -> None:
+        """Overflows, said at most every `_LOSS_EVERY_S` per device (summed meanwhile)."""
+        flags, lost_s = capture.take_losses()
+        key = capture.device.id
+        pending = self._losses.get(key, (0, 0.0, -math.inf))
+        flags, lost_s, last = pending[0] + flags, pending[1] + lost_s, pending[2]
+        now = time.monotonic()
+        if (flags or lost_s > 0) and now - last >= _LOSS_EVERY_S:
+            lost = f", {lost_s * 1000:.0f} ms of audio lost" if lost_s > 0 else ""
+            self._note(f"{capture.device.label} could not keep up ({flags} input "
+                       f"overflow(s){lost}): the computer is very busy", key)
+            flags, lost_s, last = 0, 0.0, now
+        self._losses[key] = (flags, lost_s, last)
 
     def _reconnect(self, buffers: list, dead: list[bool]) -> None:
         """Look for lost devices again; put back the ones that opened."""
