@@ -157,9 +157,10 @@ class LiveWorker(QObject):
         session.start()
         has_customer = session.recording.customer is not None
         name = Path(config.practice_file).name
-        self.started.emit(f"practice call {name} (left channel)" if has_customer
-                          else f"practice call {name}",
-                          f"{name} (right channel)" if has_customer else "")
+        other = "right" if config.agent_channel == "left" else "left"
+        self.started.emit(f"practice call {name} ({config.agent_channel} channel)"
+                          if has_customer else f"practice call {name}",
+                          f"{name} ({other} channel)" if has_customer else "")
         self._warn(has_customer, transcribe)
 
     def _warn(self, has_customer: bool, transcribe: bool) -> None:
