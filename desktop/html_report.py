@@ -28,34 +28,12 @@ from desktop.html_svg import (
     nearest_utterance,
     timeline_svg,
 )
+from desktop.scorecard_text import metric_groups
 
 __all__ = ["render_html"]
 
 _DASH = "\u2014"
 _LEARN = ("Listen", "Empathize", "Apologize", "Resolve", "Now")
-
-# (group, [(metric key, human label, unit)]); unit is pct, s, wpm or n.
-_METRIC_GROUPS: tuple[tuple[str, tuple[tuple[str, str, str], ...]], ...] = (
-    ("Conversation", (
-        ("agent_talk_ratio", "Agent talk share", "pct"),
-        ("agent_speech_s", "Agent speaking time", "s"),
-        ("customer_speech_s", "Customer speaking time", "s"),
-        ("agent_wpm", "Agent speaking rate", "wpm"),
-        ("agent_words", "Agent words", "n"),
-        ("customer_words", "Customer words", "n"))),
-    ("Listening and timing", (
-        ("interruptions", "Agent interruptions", "n"),
-        ("customer_interruptions", "Customer interruptions", "n"),
-        ("longest_customer_turn_s", "Longest customer turn", "s"),
-        ("mean_response_gap_s", "Average wait for an answer", "s"),
-        ("max_response_gap_s", "Longest wait for an answer", "s"),
-        ("longest_silence_s", "Longest silence", "s"),
-        ("dead_air_s", "Dead air", "s"))),
-    ("Voice and prompts", (
-        ("raised_voice_s", "Raised voice", "s"),
-        ("events", "Moments flagged", "n"),
-        ("prompts_shown", "Prompts shown live", "n"))),
-)
 
 _CSS = f"""
 :root{{--ink:#1d2430;--muted:#6b7585;--line:#e5e8ed;--bg:#f5f6f8;--good:#1f8a5b;
@@ -270,32 +248,12 @@ def _checks(doc: Mapping[str, Any], anchors: Sequence[str]) -> str:
     return out
 
 
-def _metric_value(value: Any, unit: str) -> str:
-    v = finite(value)
-    if v is None:
-        return _DASH
-    if unit == "pct":
-        return f"{100 * v:.0f}%"
-    if unit == "s":
-        return f"{v:.1f} s"
-    if unit == "wpm":
-        return f"{v:.0f} wpm"
-    return f"{v:.0f}" if v == int(v) else f"{v:.2f}"
-
-
 def _metrics(doc: Mapping[str, Any]) -> str:
-    metrics = (doc.get("scorecard") or {}).get("metrics") or {}
-    known = {key for _, rows in _METRIC_GROUPS for key, _, _ in rows}
-    extra = tuple((k, k.replace("_", " ").capitalize(),
-                   "s" if k.endswith("_s") else "pct" if k.endswith("_ratio") else "n")
-                  for k in metrics if k not in known)
     tables = []
-    for group, rows in (*_METRIC_GROUPS, ("Other", extra)):
-        body = "".join(f'<tr><td>{escape(label)}</td><td class="v">'
-                       f'{_metric_value(metrics[key], unit)}</td></tr>'
-                       for key, label, unit in rows if key in metrics)
-        if body:
-            tables.append(f'<div><h3>{group}</h3><table>{body}</table></div>')
+    for group, rows in metric_groups(doc):
+        body = "".join(f'<tr><td>{escape(r.label)}</td><td class="v">{escape(r.value)}</td>'
+                       '</tr>' for r in rows)
+        tables.append(f'<div><h3>{group}</h3><table>{body}</table></div>')
     body = "".join(tables) or '<p class="empty">No figures.</p>'
     return f'<section><h2>Metrics</h2><div class="metrics">{body}</div></section>'
 

@@ -2,8 +2,8 @@
 
 Both read the same schema-1 document and must say the same thing: which checks went well,
 which to change, how an evidence line reads, how a metric is labelled and in what unit.
-Kept free of Qt so it is plain to test. Metric labels and units come from the HTML
-report, so the three renderings (window, PDF, HTML) name every figure alike.
+Kept free of Qt so it is plain to test. The HTML report labels its metrics from here too,
+so the three renderings (window, PDF, HTML) name every figure alike.
 """
 
 from __future__ import annotations
@@ -14,15 +14,51 @@ from dataclasses import dataclass
 from pathlib import PurePath
 from typing import Any
 
-from desktop.html_report import _METRIC_GROUPS, _metric_value
 from desktop.html_svg import clock, finite
 
 __all__ = ["LEARN", "CategoryTally", "EvidenceLine", "MetricRow", "split_checks",
            "learn_tallies", "evidence_lines", "metric_groups", "band", "call_title",
-           "call_date", "call_facts", "score_of", "NOT_SCORED"]
+           "call_date", "call_facts", "score_of", "NOT_SCORED", "METRIC_GROUPS", "metric_value"]
 
 LEARN = ("Listen", "Empathize", "Apologize", "Resolve", "Now")
 NOT_SCORED = "not scored"
+_DASH = "\u2014"
+
+# (group, [(metric key, human label, unit)]); unit is pct, s, wpm or n.
+METRIC_GROUPS: tuple[tuple[str, tuple[tuple[str, str, str], ...]], ...] = (
+    ("Conversation", (
+        ("agent_talk_ratio", "Agent talk share", "pct"),
+        ("agent_speech_s", "Agent speaking time", "s"),
+        ("customer_speech_s", "Customer speaking time", "s"),
+        ("agent_wpm", "Agent speaking rate", "wpm"),
+        ("agent_words", "Agent words", "n"),
+        ("customer_words", "Customer words", "n"))),
+    ("Listening and timing", (
+        ("interruptions", "Agent interruptions", "n"),
+        ("customer_interruptions", "Customer interruptions", "n"),
+        ("longest_customer_turn_s", "Longest customer turn", "s"),
+        ("mean_response_gap_s", "Average wait for an answer", "s"),
+        ("max_response_gap_s", "Longest wait for an answer", "s"),
+        ("longest_silence_s", "Longest silence", "s"),
+        ("dead_air_s", "Dead air", "s"))),
+    ("Voice and prompts", (
+        ("raised_voice_s", "Raised voice", "s"),
+        ("events", "Moments flagged", "n"),
+        ("prompts_shown", "Prompts shown live", "n"))),
+)
+
+
+def metric_value(value: Any, unit: str) -> str:
+    v = finite(value)
+    if v is None:
+        return _DASH
+    if unit == "pct":
+        return f"{100 * v:.0f}%"
+    if unit == "s":
+        return f"{v:.1f} s"
+    if unit == "wpm":
+        return f"{v:.0f} wpm"
+    return f"{v:.0f}" if v == int(v) else f"{v:.2f}"
 
 
 @dataclass(frozen=True)
@@ -125,13 +161,13 @@ def evidence_lines(check: Mapping[str, Any],
 def metric_groups(doc: Mapping[str, Any]) -> list[tuple[str, list[MetricRow]]]:
     """The metrics the document has, grouped and labelled with units as in the HTML."""
     metrics = (doc.get("scorecard") or {}).get("metrics") or {}
-    known = {key for _, rows in _METRIC_GROUPS for key, _, _ in rows}
+    known = {key for _, rows in METRIC_GROUPS for key, _, _ in rows}
     extra = tuple((k, k.replace("_", " ").capitalize(),
                    "s" if k.endswith("_s") else "pct" if k.endswith("_ratio") else "n")
                   for k in metrics if k not in known)
     out = []
-    for group, rows in (*_METRIC_GROUPS, ("Other", extra)):
-        shown = [MetricRow(key, label, _metric_value(metrics[key], unit))
+    for group, rows in (*METRIC_GROUPS, ("Other", extra)):
+        shown = [MetricRow(key, label, metric_value(metrics[key], unit))
                  for key, label, unit in rows if key in metrics]
         if shown:
             out.append((group, shown))
