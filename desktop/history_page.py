@@ -98,6 +98,10 @@ class HistoryPage(QWidget):
 
         self.scorecard = ScorecardView()
         self.scorecard.seekRequested.connect(self._seek)
+        self.replay_button = QPushButton("Open in &replay", objectName="history_replay")
+        self.replay_button.setToolTip("Play this call on the Replay page (when its audio "
+                                      "was kept)")
+        self.replay_button.clicked.connect(lambda: self._seek(0.0))
         self.pdf_button = QPushButton("Export &PDF\u2026", objectName="history_pdf")
         self.pdf_button.clicked.connect(lambda: self.export_scorecard("pdf"))
         self.html_button = QPushButton("Export &HTML\u2026", objectName="history_html")
@@ -124,6 +128,7 @@ class HistoryPage(QWidget):
         right_layout.setContentsMargins(0, 0, 0, 0)
         right_layout.addWidget(scroll, 1)
         exports = QHBoxLayout()
+        exports.addWidget(self.replay_button)
         exports.addStretch(1)
         exports.addWidget(self.pdf_button)
         exports.addWidget(self.html_button)
@@ -211,6 +216,7 @@ class HistoryPage(QWidget):
         has = self.document is not None
         for b in (self.pdf_button, self.html_button, self.delete_button):
             b.setEnabled(has)
+        self.replay_button.setEnabled(has and self.audio_of(self.document) is not None)
         self.export_csv_button.setEnabled(self.history is not None and self.model.rowCount() > 0)
 
     def show_document(self, document: dict) -> None:
@@ -218,6 +224,14 @@ class HistoryPage(QWidget):
         self.document = document
         self.scorecard.set_document(document)
         self._update_buttons()
+
+    @staticmethod
+    def audio_of(document: dict | None) -> str | None:
+        """The call's audio file, if it is still on this PC (a recording, kept audio)."""
+        if not document:
+            return None
+        path = (document.get("history") or {}).get("audio_path") or document.get("recording")
+        return path if path and path != "live" and Path(path).is_file() else None
 
     # -- actions --------------------------------------------------------------------------
     def _seek(self, t: float) -> None:

@@ -258,7 +258,10 @@ class MainWindow(QMainWindow):
         self.replay.open_recording(path, playbook, self.settings.model or None)
 
     def _replay_analysed(self, data: ReplayData) -> None:
-        if self.history is not None:
+        from_history = bool(self._pending_seek and self._pending_seek[0] == data.path)
+        if from_history:
+            pass  # a call from the history, opened to be heard: it is saved already
+        elif self.history is not None:
             try:
                 call_id = self.history.save_call(data.document, source="replay",
                                                  audio_path=data.path)
@@ -267,7 +270,7 @@ class MainWindow(QMainWindow):
                 self.show_message(f"The scorecard could not be saved: {exc}")
         else:
             self.scorecards.show_document(data.document)
-        if self._pending_seek and self._pending_seek[0] == data.path:
+        if from_history:
             self.replay.seek(self._pending_seek[1])
         self._pending_seek = None
         self.show_message(f"{len(data.analysis.events)} cues in "
@@ -275,12 +278,12 @@ class MainWindow(QMainWindow):
 
     def jump_to(self, document: dict, t: float) -> None:
         """Evidence clicked on a scorecard: that moment of that call in replay."""
-        path = (document.get("history") or {}).get("audio_path") or document.get("recording")
+        path = HistoryPage.audio_of(document)
         current = self.replay.data.path if self.replay.data is not None else None
         if path and current and os.path.abspath(path) == os.path.abspath(current):
             self.show_page("replay")
             self.replay.seek(t)
-        elif path and path != "live" and Path(path).is_file():
+        elif path:
             self._pending_seek = (path, t)
             self.open_recording(path)
         else:

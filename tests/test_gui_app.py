@@ -282,3 +282,24 @@ def test_analysis_json_of_the_window_matches_the_cli(window, tmp_path) -> None:
     assert cli["scorecard"]["score"] == doc["scorecard"]["score"]
     assert [(e["kind"], e["start"]) for e in cli["events"]] == \
         [(e["kind"], e["start"]) for e in doc["events"]]
+
+
+def test_open_in_replay_from_the_history_does_not_save_it_twice(window, qtbot,
+                                                                  shared_data) -> None:
+    """Another call is on the replay page; a scorecard's "Open in replay" analyses the
+    demo call again to play it, and the history keeps one entry for it."""
+    window.open_recording(str(shared_data / "stereo_diarization.wav"))
+    qtbot.waitUntil(lambda: not window.replay.busy and Path(window.replay.data.path).name
+                    == "stereo_diarization.wav", timeout=60_000)
+    page = window.scorecards
+    before = list(page.call_ids())
+    demo_id = next(i for i in before if "demo_call" in str(
+        window.history.load(i).get("recording")))
+    page.select_call(demo_id)
+    assert page.replay_button.isEnabled()
+    page.replay_button.click()
+    assert window.page == "replay"
+    qtbot.waitUntil(lambda: not window.replay.busy and Path(window.replay.data.path)
+                    == DEMO_CALL, timeout=60_000)
+    assert window.replay.position == pytest.approx(0.0, abs=0.05)
+    assert page.call_ids() == before
