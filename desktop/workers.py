@@ -182,44 +182,41 @@ class RescoreJob(_Job):
 
 
 class _Reaper(QObject):
-    """Lives on the GUI thread: drops the last references to finished jobs and threads
-    there, so neither is destroyed while its thread still runs."""
-
-    @Slot()
-    def job_done(self) -> None:
-        _jobs.discard(self.sender())
+    """Lives on the GUI thread: drops the last references to a finished job and its
+    thread there. Not at the job's `done`: `run` has not returned yet at that point, and
+    the worker would then drop the job's last reference itself, destroying a QObject on
+    its own thread while the GUI thread may hold the GIL and wait on Qt's locks (a
+    deadlock seen in the test suite). `QThread.finished` comes after `run` returned."""
 
     @Slot()
     def thread_done(self) -> None:
         thread = self.sender()
-        if thread in _threads:
-            _threads.discard(thread)
+        job = _threads.pop(thread, None)
+        if job is not None:
             thread.deleteLater()
+        del job  # the job's last reference, dropped here on the GUI thread
 
 
-_jobs: set[QObject] = set()  # jobs that have not reported `done`
-_threads: set[QThread] = set()  # threads that have not finished
+_threads: dict[QThread, QObject] = {}  # running thread -> its job, until it finished
 _reaper: _Reaper | None = None
 
 
 def start_job(job: _Job, owner: QObject | None = None) -> QThread:
     """Run `job` in a new QThread.
 
-    The job and its thread are kept alive here until they are done (a caller may drop
-    or replace its own reference, e.g. when a newer analysis supersedes it). `owner` is
-    accepted for symmetry with Qt's parent argument; the thread is deliberately not
-    parented to it, so closing a page never destroys a thread that still runs.
+    The job and its thread are kept alive here until the thread has finished (a caller
+    may drop or replace its own reference, e.g. when a newer analysis supersedes it).
+    `owner` is accepted for symmetry with Qt's parent argument; the thread is
+    deliberately not parented to it, so closing a page never destroys a running thread.
     """
     global _reaper
     if _reaper is None:
         _reaper = _Reaper()
     thread = QThread()
-    _jobs.add(job)
-    _threads.add(thread)
+    _threads[thread] = job
     job.moveToThread(thread)
     thread.started.connect(job.run)
     job.done.connect(thread.quit)
-    job.done.connect(_reaper.job_done)
     thread.finished.connect(_reaper.thread_done)
     thread.start()
     return thread
