@@ -270,12 +270,16 @@ def _empathized(c: _Call) -> Check:
                  "no words acknowledged how the customer felt")
 
 
+def _said_by_agent(c: _Call, cid: str, phrases: str, good: str, bad: str) -> Check:
+    """Passed when the agent said any phrase of the set, with every time they did."""
+    said = c.said(phrases, c.agent)
+    return _make(cid, bool(said), good if said else bad, [_ev(s) for s in said])
+
+
 def _summarized(c: _Call) -> Check:
-    said = c.said("summary", c.agent)
-    if said:
-        return _make("summarized", True, "played the customer's points back to them",
-                     [_ev(s) for s in said])
-    return _make("summarized", False, "never summarized the customer's points back")
+    return _said_by_agent(c, "summarized", "summary",
+                          "played the customer's points back to them",
+                          "never summarized the customer's points back")
 
 
 def _next_steps(c: _Call) -> Check:
@@ -295,11 +299,9 @@ def _next_steps(c: _Call) -> Check:
 
 
 def _offered_more_help(c: _Call) -> Check:
-    said = c.said("anything_else", c.agent)
-    if said:
-        return _make("offered_more_help", True, "asked if there was anything else",
-                     [_ev(s) for s in said])
-    return _make("offered_more_help", False, "never asked if there was anything else")
+    return _said_by_agent(c, "offered_more_help", "anything_else",
+                          "asked if there was anything else",
+                          "never asked if there was anything else")
 
 
 def _thanked(c: _Call) -> Check:
