@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -21,6 +21,7 @@ from audio.frames import HOP_S
 from audio.recording import SAMPLE_RATE, Recording, load_recording
 from audio.transcribe import Transcriber, TranscriberConfig
 from coaching.engine import run_rules, skipped_kinds
+from coaching.frame_track import FrameTrack
 from coaching.playbook import Playbook, load_playbook
 from coaching.scorecard import Scorecard, build_scorecard
 from coaching.timeline import AGENT, CUSTOMER, CallTimeline, Event, Frame, SpeechTurn, Utterance
@@ -151,8 +152,9 @@ def analyze_loaded(rec: Recording, options: AnalysisOptions = AnalysisOptions(),
     report("coaching", 0.96)
     turns = tuple(sorted(agent_turns + customer_turns, key=lambda t: (t.start, t.speaker)))
     timeline = CallTimeline(
-        hop_s=HOP_S, duration_s=rec.duration_s, agent_frames=tuple(agent_frames),
-        customer_frames=tuple(customer_frames) if customer_frames is not None else None,
+        hop_s=HOP_S, duration_s=rec.duration_s, agent_frames=FrameTrack(agent_frames),
+        customer_frames=(FrameTrack(customer_frames) if customer_frames is not None
+                         else None),
         turns=turns, utterances=tuple(utterances))
     analysis = rescore(rec, model_name, timeline, playbook, timings)
     timings["coaching_s"] = time.perf_counter() - t2
@@ -213,8 +215,9 @@ def loudness_tracks(timeline: CallTimeline, points_per_s: float = 5.0) -> dict[s
     """Loudness and pitch downsampled for plots (mean power, mean voiced pitch per bin)."""
     step = max(1, int(round(1.0 / (points_per_s * timeline.hop_s))))
 
-    def track(frames: tuple[Frame, ...], attr: str) -> list[float | None]:
-        values = np.array([getattr(f, attr) for f in frames], dtype=float)
+    def track(frames: Sequence[Frame], attr: str) -> list[float | None]:
+        values = (frames.column(attr) if isinstance(frames, FrameTrack)
+                  else np.array([getattr(f, attr) for f in frames], dtype=float))
         n = len(values) // step
         if n == 0:
             return []

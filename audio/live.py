@@ -23,6 +23,7 @@ from audio.frames import HOP_S
 from audio.recording import SAMPLE_RATE
 from audio.transcribe import Transcriber
 from coaching.engine import CoachingEngine
+from coaching.frame_track import FrameTrack
 from coaching.playbook import Playbook
 from coaching.scorecard import Scorecard, build_scorecard
 from coaching.timeline import AGENT, CUSTOMER, CallTimeline, Event, Frame, SpeechTurn, Utterance
@@ -71,7 +72,7 @@ class _Track:
         self.received = 0
         self.keep = int(config.keep_audio_s * SAMPLE_RATE)
         self.pending: deque[Frame] = deque()
-        self.frames: list[Frame] = []
+        self.frames = FrameTrack()  # the whole call, compact
         self.turns: list[SpeechTurn] = []
 
     def add_audio(self, block: np.ndarray) -> None:
@@ -245,8 +246,8 @@ class LiveEngine:
                        key=lambda t: (t.start, t.speaker))
         customer = self.tracks.get(CUSTOMER)
         timeline = CallTimeline(
-            hop_s=HOP_S, duration_s=duration, agent_frames=tuple(self.tracks[AGENT].frames),
-            customer_frames=tuple(customer.frames) if customer is not None else None,
+            hop_s=HOP_S, duration_s=duration, agent_frames=self.tracks[AGENT].frames,
+            customer_frames=customer.frames if customer is not None else None,
             turns=tuple(turns), utterances=tuple(sorted(self.utterances,
                                                         key=lambda u: (u.start, u.speaker))))
         events = self.engine.events

@@ -140,14 +140,15 @@ def run_rules(timeline: CallTimeline, playbook: Playbook,
     """
     engine = CoachingEngine(playbook, timeline.hop_s, timeline.has_customer, rules)
     pending = sorted(timeline.utterances, key=lambda u: (u.end, u.start))
-    customer = timeline.customer_frames
+    # The customer's frames walked alongside the agent's (None past the end of them,
+    # or in agent-only mode): iterating, not indexing, keeps a compact FrameTrack fast.
+    customer = iter(timeline.customer_frames or ())
     k = 0
-    for i, agent in enumerate(timeline.agent_frames):
+    for agent in timeline.agent_frames:
         while k < len(pending) and pending[k].end <= agent.t:
             engine.on_utterance(pending[k], agent.t)
             k += 1
-        engine.on_hop(agent, customer[i] if customer is not None and i < len(customer)
-                      else None)
+        engine.on_hop(agent, next(customer, None))
     for u in pending[k:]:
         engine.on_utterance(u, max(u.end, timeline.duration_s))
     engine.finish(timeline.duration_s)

@@ -8,6 +8,7 @@ Times are seconds from the start of the call.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -145,8 +146,8 @@ class CallTimeline:
 
     hop_s: float
     duration_s: float
-    agent_frames: tuple[Frame, ...]
-    customer_frames: tuple[Frame, ...] | None
+    agent_frames: Sequence[Frame]  # a FrameTrack (compact), or a tuple in tests
+    customer_frames: Sequence[Frame] | None
     turns: tuple[SpeechTurn, ...] = ()
     utterances: tuple[Utterance, ...] = ()
 
