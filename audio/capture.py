@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from audio.devices import DeviceError, InputDevice, portaudio_status, pulse_sources
+from audio.portaudio_host import open_stream, stream_closed
 from audio.ring_buffer import RingBuffer
 
 __all__ = ["CaptureConfig", "CaptureFault", "DeviceCapture"]
@@ -128,10 +129,16 @@ class DeviceCapture:
             try:
                 if self.device.pulse_source:
                     os.environ["PULSE_SOURCE"] = self.device.pulse_source
-                stream = sd.InputStream(device=self.device.portaudio_name, **kwargs)
-                stream.start()
+                stream = open_stream(lambda: sd.InputStream(
+                    device=self.device.portaudio_name, **kwargs))
             except (sd.PortAudioError, ValueError) as exc:
                 raise DeviceError(f"cannot open {self.device.label} at "
+                                  f"{rate} Hz: {exc}") from None
+            try:
+                stream.start()
+            except sd.PortAudioError as exc:
+                self._close(stream)
+                raise DeviceError(f"cannot start {self.device.label} at "
                                   f"{rate} Hz: {exc}") from None
             finally:
                 if saved is None:
@@ -170,6 +177,11 @@ class DeviceCapture:
                 out.write(rs.resample_chunk(block))
 
     @property
+    def holds_stream(self) -> bool:
+        """A stream is open (perhaps dead with its device) until `stop`."""
+        return self._stream is not None
+
+    @property
     def active(self) -> bool:
         return self._stream is not None and bool(self._stream.active)
 
@@ -197,8 +209,13 @@ class DeviceCapture:
         self._stopped.set()
         stream, self._stream = self._stream, None
         if stream is not None:
-            try:
-                stream.stop()
-                stream.close()
-            except Exception as exc:  # noqa: BLE001 - a vanished device may fail to close
-                self._fault(f"closing the stream failed: {exc}", fatal=False)
+            self._close(stream)
+
+    def _close(self, stream) -> None:
+        try:
+            stream.stop()
+            stream.close()
+        except Exception as exc:  # noqa: BLE001 - a vanished device may fail to close
+            self._fault(f"closing the stream failed: {exc}", fatal=False)
+        finally:
+            stream_closed()

@@ -24,6 +24,7 @@ from audio.capture import CaptureConfig, CaptureFault, DeviceCapture
 from audio.devices import DeviceError, InputDevice, find_device, list_input_devices
 from audio.drift import DriftCorrector, DriftReport
 from audio.live import LiveConfig, LiveEngine, LiveResult
+from audio.portaudio_host import fresh_input_names, open_streams, restart_portaudio
 from audio.recording import SAMPLE_RATE
 from audio.transcribe import Transcriber
 from coaching.playbook import Playbook
@@ -38,11 +39,20 @@ _LOSS_EVERY_S = 10.0  # overflows are said at most this often per device
 
 class _Reopener:
     """Opens a lost device again, on its own thread: opening can take a second and the
-    other party's cues must not wait for it. `result` is the new capture once it runs."""
+    other party's cues must not wait for it. `result` is the new capture once it runs.
 
-    def __init__(self, lost: DeviceCapture) -> None:
+    A device PortAudio opened by its own list (not a pulse source) may come back where
+    that old list can't open it (see `audio.portaudio_host`). Then `restart_wanted` is
+    set, once each time the device reappears in a fresh process's list, and the session
+    restarts PortAudio: at most one interruption per replug, never a loop of them.
+    """
+
+    def __init__(self, lost: DeviceCapture, listed: bool = False) -> None:
+        """`listed`: the device was in a fresh list when last asked (a restart since)."""
         self.lost = lost
         self.result: DeviceCapture | None = None
+        self.restart_wanted = False
+        self.listed = listed
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="callcoach-reopen",
                                         daemon=True)
@@ -54,15 +64,29 @@ class _Reopener:
                 device = find_device(self.lost.device.id, list_input_devices())
                 fresh = DeviceCapture(device, self.lost.config, self.lost.channels)
                 fresh.start()
-            except DeviceError:
-                continue  # not back yet
-            except Exception:  # noqa: BLE001 - a half-gone device: try again later
+            except Exception:  # noqa: BLE001 - not back yet, or half-gone: try again later
+                if self._back_where_the_old_list_cannot_reach():
+                    self.restart_wanted = True
+                    return
                 continue
             if self._stop.is_set():
                 fresh.stop()
             else:
                 self.result = fresh
             return
+
+    def _back_where_the_old_list_cannot_reach(self) -> bool:
+        """In a fresh list again (first seen there since it was lost, or since the last
+        restart) and yet not opened from the old one."""
+        name = self.lost.device.portaudio_name
+        if self.lost.device.pulse_source or not name:
+            return False  # pulse sources are looked up afresh every time already
+        names = fresh_input_names()
+        if names is None:
+            return False
+        listed = name in names
+        appeared, self.listed = listed and not self.listed, listed
+        return appeared
 
     def cancel(self) -> None:
         self._stop.set()
@@ -123,6 +147,9 @@ class LiveSession:
         # Two devices, two clocks; one stereo device has one clock for both parties.
         self._drift = DriftCorrector(SAMPLE_RATE) if len(self.captures) == 2 else None
         self._reopeners: dict[int, _Reopener] = {}  # capture index -> its reopening
+        self._waking: set[DeviceCapture] = set()  # reopened, not delivering yet
+        self._fed = 0  # samples per side handed to the engine
+        self._listed: dict[str, bool] = {}  # lost device -> in a fresh list at the last restart
         self._losses: dict[str, tuple[int, float, float]] = {}  # device -> unsaid, said at
 
     def _buffers(self):
@@ -190,23 +217,77 @@ class LiveSession:
         for i, capture in enumerate(self.captures):
             lost = any(f.fatal for f in capture.faults)
             if lost and i not in self._reopeners and not self._stop.is_set():
-                self._reopeners[i] = _Reopener(capture)
+                self._reopeners[i] = _Reopener(capture,
+                                               self._listed.get(capture.device.id, False))
             reopener = self._reopeners.get(i)
+            if reopener is not None and reopener.restart_wanted:
+                self._restart_portaudio(buffers, dead)
+                return
             if reopener is None or reopener.result is None:
                 continue
             fresh = reopener.result
             del self._reopeners[i]
-            capture.stop()
-            self.captures[i] = fresh
-            for old, new in zip(capture.buffers, fresh.buffers, strict=True):
-                j = buffers.index(old)
-                new.read()  # it goes on from now: the gap was filled with silence
-                buffers[j] = new
-                dead[j] = False
-            if self._drift is not None:  # a new stream, a new clock to follow
-                self._drift = DriftCorrector(SAMPLE_RATE)
+            self._swap(i, fresh, buffers, dead)
             self._note(f"{fresh.device.label} is back: its side of the call goes on",
                        fresh.device.id)
+
+    def _swap(self, i: int, fresh: DeviceCapture, buffers: list, dead: list[bool]) -> None:
+        """Capture `i` goes on from `fresh` once it delivers, from then on (the gap is
+        filled with silence, so the two sides stay in step)."""
+        old = self.captures[i]
+        old.stop()
+        self.captures[i] = fresh
+        self._waking.add(fresh)  # silence until its first block (a stream can take ~2 s)
+        for old_buf, new_buf in zip(old.buffers, fresh.buffers, strict=True):
+            j = buffers.index(old_buf)
+            buffers[j] = new_buf
+            dead[j] = True
+        if self._drift is not None:  # a new stream, a new clock to follow
+            self._drift = DriftCorrector(SAMPLE_RATE)
+
+    def _restart_portaudio(self, buffers: list, dead: list[bool]) -> None:
+        """A lost device is back where PortAudio's old device list can't open it: close
+        every capture, read the list again, open them all. The other party's side pauses
+        for that moment (filled with silence, so call time keeps to the clock)."""
+        for i, reopener in self._reopeners.items():
+            self._listed[self.captures[i].device.id] = reopener.listed
+            reopener.cancel()
+        self._reopeners.clear()
+        ours = sum(c.holds_stream for c in self.captures)
+        if open_streams() > ours:  # a replay or a level test holds the sound system
+            self._note("a device is back but cannot be taken back while other audio is "
+                       "open in callcoach (a replay playing, a level test): close it",
+                       "portaudio")
+            return
+        for capture in self.captures:
+            capture.pump()
+            capture.stop()
+        restarted = restart_portaudio()
+        try:
+            devices = list_input_devices()
+        except DeviceError:
+            devices = []
+        for i, old in enumerate(self.captures):
+            try:
+                fresh = DeviceCapture(find_device(old.device.id, devices), old.config,
+                                      old.channels)
+                fresh.start()
+            except Exception as exc:  # noqa: BLE001 - it stays lost; looked for again
+                if not any(f.fatal for f in old.faults):
+                    old.faults.append(CaptureFault(old.device.id, f"{old.device.label} "
+                                                   f"could not be opened again: {exc}",
+                                                   True, time.monotonic()))
+                for j, buf in enumerate(buffers):
+                    dead[j] = dead[j] or buf in old.buffers
+                continue
+            was_lost = any(f.fatal for f in old.faults)
+            self._swap(i, fresh, buffers, dead)
+            if was_lost:
+                self._note(f"{fresh.device.label} is back: its side of the call goes on",
+                           fresh.device.id)
+        if not restarted:
+            self._note("the audio system could not be restarted to find the device "
+                       "again (other audio was opened meanwhile)", "portaudio")
 
     def _feed(self, buffers, dead: list[bool], zero: float) -> None:
         self._check_faults()
@@ -218,6 +299,12 @@ class LiveSession:
                 for j, buf in enumerate(buffers):
                     if buf in capture.buffers:
                         dead[j] = True
+            elif capture in self._waking and capture.first_block_time is not None:
+                self._waking.discard(capture)  # delivering at last: on from now
+                for j, buf in enumerate(buffers):
+                    if buf in capture.buffers:
+                        buf.read()
+                        dead[j] = False
         if self._drift is not None and not any(dead):
             written = [b.written for b in buffers]  # counts first, then the clock
             self._drift.observe(time.monotonic(), written[0], written[1])
@@ -227,11 +314,14 @@ class LiveSession:
             blocks = list(pair)
         else:
             live = [b.available() for b, d in zip(buffers, dead, strict=True) if not d]
-            n = min(live) if live else int(_TICK_S * SAMPLE_RATE)
+            # No side delivering: silence as long as the clock says, so call time (and
+            # prompt latency) stays with the clock through a lost device or a restart.
+            n = min(live) if live else int((time.monotonic() - zero) * SAMPLE_RATE) - self._fed
             if n <= 0:
                 return
             blocks = [np.zeros(n, np.float32) if d else b.read(n)[1]
                       for b, d in zip(buffers, dead, strict=True)]
+        self._fed += len(blocks[0])
         self.engine.push(blocks[0], blocks[1] if len(blocks) > 1 else None, audio_zero=zero)
         if self._recorder is not None:
             self._record(blocks)
@@ -262,8 +352,10 @@ class LiveSession:
     @property
     def drift(self) -> DriftReport | None:
         """The customer device's clock against the agent's, once measured (10 s into a
-        call); None with one device (or one stereo device)."""
-        return None if self._drift is None else self._drift.report()
+        call); None with one device (or one stereo device). Cheap and safe from any
+        thread: the window reads it on every repaint while the worker runs."""
+        corrector = self._drift  # one read: a device back replaces it
+        return None if corrector is None else corrector.report()
 
     def stop(self) -> LiveResult:
         """End the call: stop the devices, analyse and transcribe what is left, score."""

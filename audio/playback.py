@@ -18,6 +18,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from audio.devices import portaudio_status
+from audio.portaudio_host import open_stream, stream_closed
 
 __all__ = ["PlaybackError", "Player", "CallPlayer", "SilentClock", "stereo_samples"]
 
@@ -188,6 +189,8 @@ class CallPlayer:
                 stream.close()
             except Exception:  # noqa: BLE001 - a vanished device must not stop a close
                 pass
+            finally:
+                stream_closed()
 
     def __enter__(self) -> CallPlayer:
         return self
@@ -225,9 +228,10 @@ class CallPlayer:
         return self._stream
 
     def _new_stream(self, sd: Any, rate: int) -> Any:
-        return sd.OutputStream(samplerate=rate, channels=1 if self._mono_out else 2,
-                               dtype="float32", device=self._device, callback=self._callback,
-                               finished_callback=self._stream_finished)
+        return open_stream(lambda: sd.OutputStream(
+            samplerate=rate, channels=1 if self._mono_out else 2, dtype="float32",
+            device=self._device, callback=self._callback,
+            finished_callback=self._stream_finished))
 
     def _adopt_rate(self, rate: int) -> None:
         with self._lock:

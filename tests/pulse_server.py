@@ -12,7 +12,7 @@ import shutil
 import subprocess
 import time
 
-__all__ = ["ensure_pulse_server", "load_null_sink", "unload_module"]
+__all__ = ["ensure_pulse_server", "load_null_sink", "unload_module", "start_private_server"]
 
 
 def _server_up() -> bool:
@@ -45,3 +45,25 @@ def load_null_sink(name: str) -> str:
 
 def unload_module(module: str) -> None:
     subprocess.run(["pactl", "unload-module", module], capture_output=True, timeout=10)
+
+
+def start_private_server(folder: str, sink: str) -> subprocess.Popen:
+    """A second PulseAudio server of its own (socket `folder`/native) with one null sink:
+    a sound device that can vanish (kill it) without touching the tests' main server."""
+    import os
+
+    os.makedirs(folder, exist_ok=True)
+    env = {**os.environ, "PULSE_RUNTIME_PATH": folder, "PULSE_STATE_PATH": folder}
+    server = subprocess.Popen(
+        ["pulseaudio", "-n", "--daemonize=no", "--exit-idle-time=-1", "--use-pid-file=no",
+         "--disable-shm=yes",
+         "-L", f"module-native-protocol-unix socket={folder}/native auth-anonymous=1",
+         "-L", f"module-null-sink sink_name={sink}"],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 10
+    while subprocess.run(["pactl", f"--server=unix:{folder}/native", "info"],
+                         capture_output=True, timeout=10).returncode != 0:
+        assert server.poll() is None and time.monotonic() < deadline, \
+            "a private PulseAudio server did not start"
+        time.sleep(0.1)
+    return server
