@@ -16,8 +16,6 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Callable
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -27,8 +25,9 @@ from audio.live import LiveConfig
 from audio.live_session import LiveSession, SessionConfig
 from audio.transcribe import Transcriber, TranscriberConfig
 from coaching.playbook import load_playbook
-from coaching.timeline import Event, Utterance
+from coaching.timeline import Event
 from desktop.history import CallHistory, HistoryError
+from desktop.live_recorder import LiveRecorder, utterance_dict
 
 __all__ = ["run_devices", "run_live", "live_document", "open_history"]
 
@@ -62,8 +61,8 @@ def _stereo_device(name: str, devices: list[InputDevice]) -> InputDevice:
     return device
 
 
-def _utterance_dict(u: Utterance) -> dict[str, Any]:
-    return {"speaker": u.speaker, "start": u.start, "end": u.end, "text": u.text}
+def _say_history_error(message: str) -> None:
+    print(f"callcoach: {message}", file=sys.stderr)
 
 
 def open_history() -> CallHistory | None:
@@ -84,62 +83,6 @@ def open_history() -> CallHistory | None:
     return store
 
 
-class _Recorder:
-    """Writes one live call into the history as it happens.
-
-    Events arrive on the live worker thread, transcript lines from the main thread; the
-    store serialises them. If the history fails mid-call, that is said once and the call
-    goes on unsaved: coaching matters more than the record.
-    """
-
-    def __init__(self, store: CallHistory | None) -> None:
-        self.store = store
-        self.call_id: int | None = None
-        self._written = 0  # transcript lines already in the history
-
-    def begin(self, agent: InputDevice, customer: InputDevice | None, model: str) -> None:
-        if self.store is None:
-            return
-        try:
-            self.call_id = self.store.begin_call(
-                started_at=datetime.now().astimezone(), agent_device=agent.id,
-                customer_device=customer.id if customer else "", model=model)
-        except HistoryError as exc:
-            print(f"callcoach: this call will not be saved: {exc}", file=sys.stderr)
-            self.store = None
-
-    def event(self, doc: dict[str, Any]) -> None:
-        self._write(lambda s: s.append_event(self.call_id, doc))
-
-    def transcript(self, utterances: list[Utterance]) -> None:
-        """Write the lines transcribed since the last call (the list only grows)."""
-        new = utterances[self._written:]
-        self._written += len(new)
-        for u in new:
-            self._write(lambda s, u=u: s.append_utterance(self.call_id, _utterance_dict(u)))
-
-    def progress(self, call_time_s: float) -> None:
-        self._write(lambda s: s.note_progress(self.call_id, call_time_s))
-
-    def finish(self, doc: dict[str, Any]) -> None:
-        self._write(lambda s: s.finish_call(self.call_id, doc))
-
-    def discard(self) -> None:
-        """The call never started (a device failed to open): leave no trace of it."""
-        self._write(lambda s: s.delete(self.call_id))
-
-    def _write(self, action: Callable[[CallHistory], object]) -> None:
-        store = self.store
-        if store is None or self.call_id is None:
-            return
-        try:
-            action(store)
-        except (HistoryError, TypeError, ValueError) as exc:
-            self.store = None
-            print(f"callcoach: the call history failed, the rest of this call is not saved: "
-                  f"{exc}", file=sys.stderr)
-
-
 def live_document(result, session: LiveSession, model: str) -> dict:
     """The call in the schema of `callcoach analyze`, plus latency per event."""
     from audio.contract import event_to_dict
@@ -155,7 +98,7 @@ def live_document(result, session: LiveSession, model: str) -> dict:
         "schema": 1, "recording": "live", "duration_s": round(tl.duration_s, 2),
         "agent_channel": "left", "channels": "stereo" if tl.has_customer else "agent-only",
         "model": model, "skipped_kinds": list(result.skipped_kinds),
-        "transcript": [_utterance_dict(u) for u in tl.utterances],
+        "transcript": [utterance_dict(u) for u in tl.utterances],
         "speech_turns": [{"speaker": t.speaker, "start": t.start, "end": t.end}
                          for t in tl.turns],
         "events": events, "scorecard": result.scorecard.to_dict(),
@@ -201,7 +144,7 @@ def run_live(agent: str | None, customer: str | None, duration: float | None,
     if customer_dev is None and not quiet:
         print("No customer source: agent-only mode (interruptions, response times and dead "
               "air are not computed).", file=sys.stderr)
-    recorder = _Recorder(open_history() if history else None)
+    recorder = LiveRecorder(open_history() if history else None, _say_history_error)
     playbook = load_playbook(playbook_path)
     transcriber = None
     if transcribe:
@@ -227,7 +170,7 @@ def run_live(agent: str | None, customer: str | None, duration: float | None,
                           SessionConfig(live=LiveConfig(transcribe=transcribe)), playbook,
                           transcriber, on_event=show, on_fault=fault, **channels)
     model_name = transcriber.name if transcriber else "none"
-    recorder.begin(agent_dev, customer_dev, model_name)
+    recorder.begin(agent_dev.id, customer_dev.id if customer_dev else "", model_name)
     try:
         session.start()
     except BaseException:

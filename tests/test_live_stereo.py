@@ -18,6 +18,7 @@ import pytest
 import soundfile as sf
 
 from desktop.cli import EXIT_USAGE, main
+from desktop.history import CallHistory
 from tests.calls import ANGRY
 from tests.callsynth import synth_call
 from tests.pulse_server import ensure_pulse_server, unload_module
@@ -52,11 +53,15 @@ def test_stereo_device_agent_on_the_right(adapter, tmp_path, capsys) -> None:
     try:
         code = main(["live", "--stereo-device", f"pulse:{adapter}.monitor",
                      "--agent-side", "right", "--duration", str(lead + synth.duration_s + 1.5),
-                     "--json", str(out), "--no-transcribe", "--no-history"])
+                     "--json", str(out), "--no-transcribe"])
     finally:
         assert player.wait(timeout=30) == 0
     assert code == 0
     doc = json.loads(out.read_text())
+    with CallHistory() as store:  # saved as it happened, finished with the scorecard
+        latest = max(store.list_calls(source="live"), key=lambda c: c.id)
+        saved = store.load(latest.id)
+    assert saved["events"] == doc["events"] and saved["scorecard"] == doc["scorecard"]
     assert doc["channels"] == "stereo" and doc["faults"] == []
     assert doc["clock_drift"] is None  # one device, one clock: nothing to correct
     printed = capsys.readouterr()
