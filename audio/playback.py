@@ -159,15 +159,15 @@ class CallPlayer:
         self._playing = True
 
     def pause(self) -> None:
-        """Stop at what is heard now; the buffered audio is dropped, not played out."""
+        """Stop at what is heard now; the buffered audio is dropped, not played out.
+
+        The output is released too: a paused replay must not hold the sound system (a
+        live call may need to restart PortAudio to take back a headset plugged in again).
+        """
         if not self._playing:
             return
         heard = self._heard_frame()
-        self._playing = False
-        try:
-            self._stream.abort()
-        except Exception:  # noqa: BLE001 - a vanished device: the position still holds
-            pass
+        self.close()  # a vanished device fails quietly here: the position still holds
         with self._lock:
             self._frame = self._start = heard
             self._stamp = None

@@ -18,6 +18,7 @@ import numpy as np
 import pytest
 
 from audio.playback import CallPlayer, PlaybackError, SilentClock, stereo_samples
+from audio.portaudio_host import open_streams
 from tests.pulse_server import ensure_pulse_server, load_null_sink, unload_module
 
 RATE = 16000
@@ -131,9 +132,11 @@ def test_position_follows_play_pause_and_seek(pulse_sink) -> None:
         left, right = _rms(recorder.since(time.monotonic() - 0.3))
         assert left > 0.05 and right > 0.05  # a mono call plays in both ears
 
+        streams = open_streams()
         player.pause()
         paused_at, held = time.monotonic(), player.position
         assert not player.playing
+        assert open_streams() == streams - 1  # paused, the output is released
         assert _wait_for(lambda: time.monotonic() - paused_at > 0.6, 1.0)
         assert player.position == held
         assert _rms(recorder.since(paused_at + 0.3)).max() < 0.01  # and it went quiet
