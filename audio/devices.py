@@ -12,6 +12,8 @@ import shutil
 import subprocess
 from dataclasses import dataclass
 
+from audio.portaudio_host import rescan_if_changed
+
 __all__ = ["InputDevice", "DeviceError", "portaudio_status", "list_input_devices",
            "find_device", "pick_device", "pulse_sources", "list_output_devices"]
 
@@ -92,8 +94,13 @@ def pulse_sources() -> list[tuple[str, str, int, int]]:
     return sources
 
 
-def list_input_devices() -> list[InputDevice]:
+def list_input_devices(rescan: bool = False) -> list[InputDevice]:
     """Every input a person could pick: PortAudio inputs, then pulse sources (monitors too).
+
+    Args:
+        rescan: first read PortAudio's own list again if inputs were plugged in or out
+            since it started (what a person pressing "Refresh" means); PortAudio keeps its
+            old list while any stream is open (see `audio.portaudio_host`).
 
     Raises:
         DeviceError: PortAudio is not available (the message says how to install it).
@@ -103,6 +110,8 @@ def list_input_devices() -> list[InputDevice]:
         raise DeviceError(message)
     import sounddevice as sd
 
+    if rescan:
+        rescan_if_changed()
     devices: list[InputDevice] = []
     has_pulse = False
     try:

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from typing import Any
 
 __all__ = ["open_stream", "stream_closed", "open_streams", "restart_portaudio",
-           "restarts", "fresh_input_names"]
+           "restarts", "rescan_if_changed", "fresh_input_names"]
 
 _lock = threading.RLock()  # held while a stream opens and while PortAudio restarts
 _open = 0
@@ -67,6 +67,22 @@ def restart_portaudio() -> bool:
         sd._initialize()
         _restarts += 1
         return True
+
+
+def rescan_if_changed() -> bool:
+    """Restart PortAudio if a process starting now would list other inputs than ours (a
+    headset plugged in or out since we started). False if nothing changed, the fresh
+    list can't be had, or a stream is open (the old list then stays)."""
+    import sounddevice as sd
+
+    fresh = fresh_input_names()
+    if fresh is None:
+        return False
+    try:
+        ours = [d["name"] for d in sd.query_devices() if d["max_input_channels"] > 0]
+    except sd.PortAudioError:
+        ours = []
+    return sorted(fresh) != sorted(ours) and restart_portaudio()
 
 
 def fresh_input_names(timeout_s: float = 10.0) -> list[str] | None:

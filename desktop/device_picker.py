@@ -28,9 +28,15 @@ from desktop.level_probe import LevelProbe, start_audio_thread
 from desktop.settings import NO_CUSTOMER
 from desktop.theme import AGENT_COLOR, CUSTOMER_COLOR, FAIL_COLOR, MUTED_COLOR
 
-__all__ = ["DevicePicker", "DeviceLister", "LOOKING_TEXT", "STILL_WORKS_TEXT"]
+__all__ = ["DevicePicker", "DeviceLister", "list_inputs_afresh", "LOOKING_TEXT", "STILL_WORKS_TEXT"]
 
 DeviceLister = Callable[[], list[InputDevice]]
+
+
+def list_inputs_afresh() -> list[InputDevice]:
+    """The inputs as a person pressing Refresh means them: PortAudio's own list is read
+    again if a headset was plugged in or out since the app started."""
+    return list_input_devices(rescan=True)
 LOOKING_TEXT = "Looking for devices…"
 STILL_WORKS_TEXT = "Replay and scorecards still work."
 _IDLE_TEXT = "press Test and speak"
@@ -85,7 +91,7 @@ class DevicePicker(QWidget):
 
     def __init__(self, agent_device: str = "", customer_device: str = "",
                  parent: QWidget | None = None, *,
-                 list_devices: DeviceLister = list_input_devices) -> None:
+                 list_devices: DeviceLister = list_inputs_afresh) -> None:
         super().__init__(parent)
         self._list_devices = list_devices
         self._devices: list[InputDevice] = []

@@ -24,8 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from audio.devices import list_input_devices
-from desktop.device_picker import DeviceLister, DevicePicker
+from desktop.device_picker import DeviceLister, DevicePicker, list_inputs_afresh
 from desktop.settings import AppSettings
 from desktop.theme import MUTED_COLOR
 
@@ -124,7 +123,7 @@ class FirstRunDialog(QDialog):
     """
 
     def __init__(self, settings: AppSettings, parent: QWidget | None = None, *,
-                 list_devices: DeviceLister = list_input_devices,
+                 list_devices: DeviceLister = list_inputs_afresh,
                  platform: str = sys.platform, page: str = "welcome") -> None:
         super().__init__(parent)
         self.setWindowTitle("Set up callcoach")

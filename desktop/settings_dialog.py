@@ -33,10 +33,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from audio.devices import list_input_devices, list_output_devices
+from audio.devices import list_output_devices
 from audio.model_location import BUNDLED_NAME, resolve_model
 from coaching.playbook import load_playbook
-from desktop.device_picker import DeviceLister, DevicePicker
+from desktop.device_picker import DeviceLister, DevicePicker, list_inputs_afresh
 from desktop.level_probe import start_audio_thread
 from desktop.settings import AGENT_CHANNELS, THEMES, AppSettings
 from desktop.theme import FAIL_COLOR, MUTED_COLOR
@@ -171,7 +171,7 @@ class SettingsDialog(QDialog):
     """
 
     def __init__(self, settings: AppSettings, parent: QWidget | None = None, *,
-                 list_devices: DeviceLister = list_input_devices) -> None:
+                 list_devices: DeviceLister = list_inputs_afresh) -> None:
         super().__init__(parent)
         self.setWindowTitle("Settings - callcoach")
         self._settings = settings.validated()

@@ -10,7 +10,8 @@ device in a fresh process's list, restart PortAudio and go on with both parties.
 customer is a null sink on the tests' main server (PULSE_SERVER) with its own tone.
 
 Prints one JSON line: the faults, when they came, and the loudness of both sides before,
-during and after.
+during and after. `replug_driver.py plug-in HOME` instead plugs the headset in after
+start and lists the devices without and with a rescan.
 """
 
 from __future__ import annotations
@@ -59,7 +60,34 @@ def level(frames, start: float, end: float) -> float | None:
     return float(np.median(values)) if values else None
 
 
+def plugged_in_after_start(home: Path) -> None:
+    """A headset plugged in after PortAudio started: only a rescan lists it, and a
+    rescan with nothing changed restarts nothing."""
+    define_headset(home, None)
+    from audio.devices import list_input_devices
+    from audio.portaudio_host import restarts
+
+    def ids(**kw) -> list[str]:
+        return [d.id for d in list_input_devices(**kw)]
+
+    out = {"before": ids()}
+    server = start_private_server(str(home / "server1"), "usb")
+    try:
+        define_headset(home, str(home / "server1"))
+        out["old_list"] = ids()
+        out["rescanned"] = ids(rescan=True)
+        out["restarts"] = restarts()
+        out["rescanned_again"] = ids(rescan=True)
+        out["restarts_again"] = restarts()
+    finally:
+        server.kill()
+    print(json.dumps(out))
+
+
 def main() -> None:
+    if sys.argv[1] == "plug-in":
+        plugged_in_after_start(Path(sys.argv[2]))
+        return
     home, tone, customer_sink = Path(sys.argv[1]), sys.argv[2], sys.argv[3]
     first, second = str(home / "server1"), str(home / "server2")
     servers = [start_private_server(first, "usb")]

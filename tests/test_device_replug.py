@@ -63,3 +63,16 @@ def test_the_customer_goes_on_and_the_call_keeps_to_the_clock(replug) -> None:
     assert replug["customer_silent_s"] < 2.5, replug
     assert abs(replug["call_s"] - replug["wall_s"]) < 1.0, replug
     assert replug["streams_left_open"] == 0
+
+
+def test_a_headset_plugged_in_after_start_is_listed_after_a_rescan(tmp_path) -> None:
+    ensure_pulse_server()
+    run = subprocess.run([sys.executable, str(ROOT / "tests" / "replug_driver.py"),
+                          "plug-in", str(tmp_path)], capture_output=True, text=True,
+                         timeout=60, env={**os.environ, "HOME": str(tmp_path)}, cwd=ROOT)
+    assert run.returncode == 0, run.stderr[-2000:]
+    out = json.loads(run.stdout.strip().splitlines()[-1])
+    headset = "portaudio:cc_headset (ALSA)"
+    assert headset not in out["before"] and headset not in out["old_list"]
+    assert headset in out["rescanned"] and out["restarts"] == 1
+    assert out["rescanned_again"] == out["rescanned"] and out["restarts_again"] == 1
