@@ -4,18 +4,24 @@ PortAudio's own list misses what a call-center PC most needs on Linux: the monit
 softphone's output (`<sink>.monitor`), which PulseAudio and PipeWire expose as a source
 but PortAudio's ALSA backend does not list. Those sources are offered here too and opened
 through PortAudio's `pulse` device with `PULSE_SOURCE` naming the source.
+
+Two entries can share a label (two null sinks are both "Monitor of Null Output", two
+headsets of one model have one name): those labels are told apart by the source's name,
+so a person can see which is which; ids never change, they are saved in settings.
 """
 
 from __future__ import annotations
 
 import shutil
 import subprocess
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, replace
 
 from audio.portaudio_host import rescan_if_changed
 
 __all__ = ["InputDevice", "DeviceError", "portaudio_status", "list_input_devices",
-           "find_device", "pick_device", "pulse_sources", "list_output_devices"]
+           "find_device", "pick_device", "pulse_sources", "list_output_devices",
+           "unique_labels"]
 
 
 class DeviceError(Exception):
@@ -139,7 +145,25 @@ def list_input_devices(rescan: bool = False) -> list[InputDevice]:
             devices.append(InputDevice(id=f"pulse:{name}", label=label, channels=channels,
                                        sample_rate=float(rate), is_monitor=monitor,
                                        pulse_source=name, portaudio_name="pulse"))
-    return devices
+    return unique_labels(devices)
+
+
+def unique_labels(devices: list[InputDevice]) -> list[InputDevice]:
+    """The same devices, with every label that two or more share followed by what tells
+    them apart: the source's name ("Monitor of Null Output (agent.monitor)"). Labels no
+    other device has, ids and order stay as they are.
+
+    Entries with one and the same id (two PortAudio devices of one name) are left alike:
+    no name is known that would tell them apart, nor open one rather than the other.
+    """
+    def tag(device: InputDevice) -> str:
+        return device.pulse_source or device.id
+
+    shared = Counter(d.label for d in devices)
+    tags = Counter((d.label, tag(d)) for d in devices)
+    return [replace(d, label=f"{d.label} ({tag(d)})")
+            if shared[d.label] > 1 and tags[(d.label, tag(d))] == 1 else d
+            for d in devices]
 
 
 def find_device(device_id: str, devices: list[InputDevice] | None = None) -> InputDevice:
