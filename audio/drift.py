@@ -55,6 +55,9 @@ class RateEstimator:
         self.window_s = window_s
         self._history: deque[tuple[float, float]] = deque(
             maxlen=max(2, int(baseline_s / bucket_s)))  # (x, fitted residual at x)
+        # The measured slope, published in one assignment for readers on other threads
+        # (the window's status): they never see a fit half-cleared by a restart.
+        self._measured: float | None = None
 
     def add(self, t: float, written: int) -> None:
         """`written` samples had arrived by time `t` (read the count before the clock)."""
@@ -77,6 +80,7 @@ class RateEstimator:
             off = point[1] - (self._fit[0] + self._fit[1] * point[0])
             if abs(off) > self.step:
                 if self._suspect is not None and abs(off - self._suspect) < self.step / 2:
+                    self._measured = None  # first: a reader sees nothing, not half
                     self._points.clear()
                     self._history.clear()
                     self._fit, self._suspect = None, None
@@ -100,29 +104,25 @@ class RateEstimator:
         self._fit = (float(ym - slope * xm), slope)
         x = float(xs[-1])
         self._history.append((x, self._fit[0] + slope * x))
+        (x0, y0), (x1, y1) = self._history[0], self._history[-1]
+        self._measured = (y1 - y0) / (x1 - x0) if x1 - x0 >= self.window_s else slope
 
     @property
     def ready(self) -> bool:
         return self._fit is not None
 
-    def _slope(self) -> float | None:
-        if self._fit is None:
-            return None
-        (x0, y0), (x1, y1) = self._history[0], self._history[-1]
-        if x1 - x0 >= self.window_s:
-            return (y1 - y0) / (x1 - x0)
-        return self._fit[1]
-
     @property
     def rate(self) -> float | None:
-        """Samples per second of the clock (None until `min_span_s` is measured)."""
-        slope = self._slope()
+        """Samples per second of the clock (None until `min_span_s` is measured).
+
+        Safe from any thread: one read of a value the worker replaces whole."""
+        slope = self._measured
         return None if slope is None else self.nominal + slope
 
     @property
     def ppm(self) -> float | None:
         """How far the device runs from its nominal rate, in parts per million."""
-        slope = self._slope()
+        slope = self._measured
         return None if slope is None else slope / self.nominal * 1e6
 
     def position_at(self, t: float) -> float:
@@ -240,8 +240,13 @@ class DriftCorrector:
         return a, stretch(b, n)
 
     def report(self) -> DriftReport | None:
-        """None until both clocks have been measured for `min_span_s`."""
-        ref, fol = self.reference, self.follower
-        if not (ref.ready and fol.ready):
+        """None until both clocks have been measured for `min_span_s`.
+
+        O(1) and safe to call from another thread while the worker reads (the live
+        window asks on every repaint): each value is read once, and the worker only ever
+        replaces them whole. The two rates may come from refits a second apart."""
+        ref, fol, adjusted = self.reference.rate, self.follower.rate, self.adjusted
+        if ref is None or fol is None:
             return None
-        return DriftReport((fol.rate / ref.rate - 1.0) * 1e6, ref.ppm, fol.ppm, self.adjusted)
+        return DriftReport((fol / ref - 1.0) * 1e6, (ref / self.rate - 1.0) * 1e6,
+                           (fol / self.rate - 1.0) * 1e6, adjusted)

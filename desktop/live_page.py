@@ -5,6 +5,10 @@ Everything here is display. The call runs in `LiveWorker` on its own thread; thi
 asks it to begin and end through queued signals and, ~30 times a second, paints what
 `LiveWorker.snapshot()` copied out. The card follows the engine's prompt policy, so the
 cooldowns and holds that decide what an agent sees are the ones the replay shows.
+
+Under the devices, one quiet line says how far the two devices' clocks differ once that
+is measured: an agent (or the IT person they call) can see that the customer's audio is
+kept in step, and is told when the difference is large enough to matter.
 """
 
 from __future__ import annotations
@@ -21,20 +25,52 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from audio.drift import DriftReport
+from audio.recording import SAMPLE_RATE
 from coaching.timeline import Event, Frame
 from desktop.compact_strip import CompactStrip
 from desktop.level_meter import LevelMeter, align_labels
 from desktop.live_worker import LiveCallConfig, LiveSnapshot, LiveWorker
 from desktop.prompt_card import IDLE_TEXT, PromptCard
 from desktop.talk_share import TalkShareBar
-from desktop.theme import AGENT_COLOR, CUSTOMER_COLOR
+from desktop.theme import AGENT_COLOR, CUSTOMER_COLOR, MUTED_COLOR, URGENCY_COLORS
 from desktop.trace_plot import VoiceTracePlot
 from desktop.transcript_view import TranscriptView, clock
 
-__all__ = ["LivePage"]
+__all__ = ["LivePage", "clock_status", "BIG_DRIFT_PPM"]
 
 _TICK_MS = 33  # ~30 fps for meters; the card changes no faster than the policy allows
 _BETWEEN_CALLS = "Press Start call when your call begins"
+# Ordinary devices differ by tens of ppm, rarely past 200; past this, something is off.
+BIG_DRIFT_PPM = 500.0
+
+
+def clock_status(drift: DriftReport | None, rate: float = SAMPLE_RATE) -> tuple[str, str]:
+    """(line, tooltip) about the two devices' clocks; ("", "") until measured, and with
+    one device (nothing to say). Plain words on the line, the numbers in the tooltip."""
+    if drift is None:
+        return "", ""
+    ppm = round(abs(drift.ppm))
+    ms = abs(drift.adjusted_samples) / rate * 1000.0
+    so_far = f"{ms:.0f} ms" if ms >= 1 else "under 1 ms"
+    if ppm == 0:
+        line = "Clocks: your device and the customer's keep the same time"
+    else:
+        line = (f"Clocks: customer device runs {ppm} ppm "
+                f"{'fast' if drift.ppm > 0 else 'slow'}; corrected ({so_far} so far)")
+    tip = ("Your device and the customer's each keep their own time. "
+           f"The customer's runs {abs(drift.ppm):.0f} ppm (parts per million) "
+           f"{'faster' if drift.ppm >= 0 else 'slower'} than yours: left alone, its "
+           f"audio would slide {abs(drift.ppm) * 3.6e-3:.2f} s an hour away from yours and "
+           "interruptions and reply times would be measured at the wrong moment. The "
+           "coach drops or repeats single samples to keep the two together "
+           f"({so_far} so far).\nAgainst this computer's clock: yours "
+           f"{drift.agent_ppm:+.0f} ppm, the customer's {drift.customer_ppm:+.0f} ppm.")
+    if abs(drift.ppm) > BIG_DRIFT_PPM:
+        line += ", but the two sides may sound out of step"
+        tip += ("\nThat is far more than devices usually differ by. If the cues about "
+                "who spoke when seem wrong, try another device for the customer's side.")
+    return line, tip
 
 
 class LivePage(QWidget):
@@ -80,6 +116,12 @@ class LivePage(QWidget):
         self.timer_label.setFont(font)
         self.devices_label = QLabel("Not in a call", objectName="live_devices")
         self.devices_label.setWordWrap(True)
+        self.clock_label = QLabel(objectName="live_clock")  # empty until measured
+        self.clock_label.setWordWrap(True)
+        small = self.clock_label.font()
+        small.setPointSizeF(small.pointSizeF() * 0.9)
+        self.clock_label.setFont(small)
+        self.clock_label.hide()
         self.practice_button = QPushButton("P&ractice with the demo call",
                                            objectName="live_practice")
         self.practice_button.setToolTip("Play the bundled demo call into the coach, as if it "
@@ -91,7 +133,11 @@ class LivePage(QWidget):
         top = QHBoxLayout()
         top.addWidget(self.start_button)
         top.addWidget(self.timer_label)
-        top.addWidget(self.devices_label, 1)
+        who = QVBoxLayout()
+        who.setSpacing(0)
+        who.addWidget(self.devices_label)
+        who.addWidget(self.clock_label)
+        top.addLayout(who, 1)
         top.addWidget(self.practice_button)
         top.addWidget(self.compact_button)
 
@@ -186,6 +232,7 @@ class LivePage(QWidget):
         self.snoozed_label.setText("")
         self.notice.hide()
         self.timer_label.setText("0:00")
+        self._show_clock(None)
 
     def _started(self, agent_label: str, customer_label: str) -> None:
         self.state = "running"
@@ -218,6 +265,7 @@ class LivePage(QWidget):
         self.practice_button.setEnabled(True)
         self.start_button.setText("\u260e &Start call")
         self.devices_label.setText("Not in a call")
+        self._show_clock(None)
         self.card.set_idle_text(_BETWEEN_CALLS)
         self.card.clear_prompt()
         self.compact.show_idle()
@@ -268,6 +316,20 @@ class LivePage(QWidget):
         self.backlog_label.setText(f"{snap.backlog} utterance(s) waiting for the transcript"
                                    if snap.backlog > 1 else "")
         self._show_prompt(snap.current_prompt)
+        self._show_clock(snap.drift)
+
+    def _show_clock(self, drift: DriftReport | None) -> None:
+        line, tip = clock_status(drift)
+        if (line, tip) == (self.clock_label.text(), self.clock_label.toolTip()):
+            return  # the numbers move once a second at most; repaint only then
+        color = URGENCY_COLORS["soon"] if drift is not None and \
+            abs(drift.ppm) > BIG_DRIFT_PPM else MUTED_COLOR
+        style = f"color: {color.name()};"
+        if self.clock_label.styleSheet() != style:
+            self.clock_label.setStyleSheet(style)
+        self.clock_label.setText(line)
+        self.clock_label.setToolTip(tip)
+        self.clock_label.setVisible(bool(line))
 
     def _feed(self, frames: tuple[Frame, ...], meter: LevelMeter, small: LevelMeter,
               now: float, speaker: str) -> None:

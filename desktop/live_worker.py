@@ -20,6 +20,7 @@ from PySide6.QtCore import QObject, QTimer, Signal, Slot
 from audio.capture import CaptureFault
 from audio.contract import event_to_dict
 from audio.devices import DeviceError, list_input_devices, pick_device
+from audio.drift import DriftReport
 from audio.file_session import FileSession
 from audio.live import LiveConfig
 from audio.live_session import LiveSession, SessionConfig
@@ -60,6 +61,7 @@ class LiveSnapshot:
     baseline_dbfs: float | None
     current_prompt: Event | None
     backlog: int
+    drift: DriftReport | None = None  # two devices' clocks, once measured (~10 s in)
 
 
 class LiveWorker(QObject):
@@ -247,7 +249,9 @@ class LiveWorker(QObject):
         """New frames and transcript lines since the last call; None when no call runs.
 
         Reads list tails the capture worker appends to: appends are atomic in CPython, so
-        this copies what is there without stopping the worker.
+        this copies what is there without stopping the worker. The clock drift is read the
+        same way (`DriftCorrector.report` is O(1) and reads values the worker replaces
+        whole); a practice call has no devices, so no drift.
         """
         session = self.session
         if session is None:
@@ -274,7 +278,8 @@ class LiveWorker(QObject):
             call_time_s=status.call_time_s, agent_frames=out[AGENT],
             customer_frames=out[CUSTOMER], utterances=new_utterances,
             baseline_dbfs=None if baseline is None or math.isnan(baseline) else baseline,
-            current_prompt=engine.current_prompt(), backlog=status.backlog)
+            current_prompt=engine.current_prompt(), backlog=status.backlog,
+            drift=session.drift if isinstance(session, LiveSession) else None)
 
     def snooze(self, kind: str) -> None:
         session = self.session

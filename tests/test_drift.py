@@ -8,6 +8,8 @@ so the offset between the two outputs is read off the samples themselves.
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 import pytest
 
@@ -154,3 +156,50 @@ def test_stretch_drops_and_repeats_single_samples_spread_out() -> None:
     assert sorted(np.flatnonzero(np.diff(longer) == 0)) == [80, 241]
     assert stretch(block, 320) is block
     assert len(stretch(np.zeros(0, np.float32), 5)) == 5
+
+
+
+def test_report_never_sees_a_half_made_measurement() -> None:
+    """The live window asks for the report on every repaint, on its own thread, while the
+    session's worker measures; a device that loses audio makes the estimator start afresh.
+    Here the report is asked for between every two bytecodes the estimator runs (where a
+    thread switch could let the window in), through two such restarts: it is always a
+    whole report or None (before, a reader could meet an emptied history: IndexError)."""
+    rng = np.random.default_rng(5)
+    ref, fol = Device(RATE, 0.0, rng), Device(16001.6, 0.0, rng)
+    corrector = DriftCorrector(RATE, min_span_s=2.0)
+    errors: list[str] = []
+    seen: set[bool] = set()
+
+    def window(frame, event, arg):
+        if event == "opcode":
+            try:
+                seen.add(corrector.report() is None)
+            except Exception as exc:  # noqa: BLE001 - what the test looks for
+                errors.append(f"{exc!r} at {frame.f_code.co_name}:{frame.f_lineno}")
+        return window
+
+    def trace(frame, event, arg):
+        if frame.f_code.co_qualname.startswith("RateEstimator."):
+            frame.f_trace_opcodes = True
+            return window
+        return None
+
+    old = sys.gettrace()
+    sys.settrace(trace)
+    try:
+        t = 0.0
+        while t < 24:
+            t += 0.02 + rng.uniform(0, 0.006)
+            if 8 <= t < 8.03 or 16 <= t < 16.03:  # the follower loses 1.5 s of audio
+                fol.start += 1.5
+                fol._due += 1.5
+            ref.run_until(t)
+            fol.run_until(t)
+            corrector.observe(t, ref.buffer.written, fol.buffer.written)
+            corrector.read(ref.buffer, fol.buffer)
+    finally:
+        sys.settrace(old)
+    assert corrector.follower.restarts == 2
+    assert errors == [], errors[:3]
+    assert seen == {True, False}  # measured, and not (yet, or again)

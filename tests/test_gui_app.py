@@ -175,6 +175,7 @@ def test_practice_call_drives_the_prompt_card_and_ends_on_its_scorecard(window, 
                     timeout=20_000)
     assert "kept talking" in live.card.current_reason
     assert live.trace.points()[0].size > 0, "the voice trace is fed"
+    assert live.clock_label.text() == "", "a recording has no device clocks to compare"
     assert live.talk_share.percentages() is not None
     with qtbot.waitSignal(live.callEnded, timeout=30_000):
         pass

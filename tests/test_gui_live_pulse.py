@@ -64,6 +64,11 @@ def test_live_call_in_the_window_through_pulseaudio(qtbot, tmp_path, sinks) -> N
                         timeout=40_000)
         assert "kept talking" in live.card.current_reason
         assert live.timer_label.text() >= "0:14"
+        # Two devices: their clocks are measured ~10 s in and said under the devices (two
+        # null sinks of one server share a clock, so the figure itself is near zero).
+        qtbot.waitUntil(lambda: live.clock_label.text().startswith("Clocks: "),
+                        timeout=10_000)
+        assert live.clock_label.isVisible()
         qtbot.waitUntil(lambda: live.transcript.utterance_rows() != [], timeout=20_000)
         assert live.agent_meter.peak_db > -40
     finally:

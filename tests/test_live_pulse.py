@@ -106,10 +106,10 @@ def test_live_call_through_pulseaudio(pulse, call) -> None:
     # utterance end, phrase prompts within 2 s.
     for e in interruptions + raised:
         assert session.engine.latency_of(e) < 0.5, e
-    # Transcripts: the target is 1.5 s from the utterance's end. On this 2-core
-    # machine a quiet run gives 1.0-1.4 s, and the serial Whisper worker (one utterance
-    # waits behind the other party's) pushes some past it under load; the target is still
-    # open, so this guards against regressions rather than proving it.
+    # Transcripts: the target is 1.5 s from the utterance's end, met on a whole call by
+    # bench/live_latency.py (p95 about 1 s). Here the suite may run beside other work on
+    # 2 cores and the serial Whisper worker makes one party's utterance wait behind the
+    # other's, so the bound is looser: a guard against regressions, not the measurement.
     lat = sorted(session.engine.transcript_latencies)
     assert lat and lat[len(lat) // 2] < 2.0 and lat[-1] < 3.0, lat
     phrase = [e for e in seen if e.kind in ("prompt_apologize", "forbidden_phrase")]
@@ -186,6 +186,7 @@ def test_agent_only_live(pulse, call) -> None:
     session.start()
     player = _play(names["agent"], tracks["agent"])
     time.sleep(8)
+    assert session.drift is None  # one device, one clock: no drift to measure or show
     result = session.stop()
     player.kill()
     assert not result.timeline.has_customer
