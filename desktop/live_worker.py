@@ -114,7 +114,7 @@ class LiveWorker(QObject):
         if config.practice_file:
             self._begin_practice(config, playbook, transcribe)
             return
-        devices = list_input_devices()
+        devices = list_input_devices(rescan=True)  # a headset plugged in since start
         agent = pick_device(config.agent_device or None, devices, want_monitor=False)
         if agent is None:
             raise DeviceError("no microphone found: plug in your headset, then choose it "
@@ -248,8 +248,9 @@ class LiveWorker(QObject):
     def snapshot(self) -> LiveSnapshot | None:
         """New frames and transcript lines since the last call; None when no call runs.
 
-        Reads list tails the capture worker appends to: appends are atomic in CPython, so
-        this copies what is there without stopping the worker. The clock drift is read the
+        Reads the tails of what the capture worker appends to (the frame tracks count a
+        frame only once it is whole, list appends are atomic), so this copies what is
+        there without stopping the worker. The clock drift is read the
         same way (`DriftCorrector.report` is O(1) and reads values the worker replaces
         whole); a practice call has no devices, so no drift.
         """
