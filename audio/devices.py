@@ -17,7 +17,7 @@ import subprocess
 from collections import Counter
 from dataclasses import dataclass, replace
 
-from audio.portaudio_host import rescan_if_changed
+from audio.portaudio_host import portaudio_lock, rescan_if_changed
 
 __all__ = ["InputDevice", "DeviceError", "portaudio_status", "list_input_devices",
            "find_device", "pick_device", "pulse_sources", "list_output_devices",
@@ -121,8 +121,9 @@ def list_input_devices(rescan: bool = False) -> list[InputDevice]:
     devices: list[InputDevice] = []
     has_pulse = False
     try:
-        apis = sd.query_hostapis()
-        for dev in sd.query_devices():
+        with portaudio_lock():
+            apis, listed = sd.query_hostapis(), sd.query_devices()
+        for dev in listed:
             if dev["max_input_channels"] <= 0:
                 continue
             api = apis[dev["hostapi"]]["name"]
@@ -213,6 +214,8 @@ def list_output_devices() -> list[str]:
     import sounddevice as sd
 
     try:
-        return [d["name"] for d in sd.query_devices() if d["max_output_channels"] > 0]
+        with portaudio_lock():
+            listed = sd.query_devices()
+        return [d["name"] for d in listed if d["max_output_channels"] > 0]
     except sd.PortAudioError:
         return []

@@ -18,7 +18,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from audio.devices import portaudio_status
-from audio.portaudio_host import open_stream, stream_closed
+from audio.portaudio_host import open_stream, portaudio_lock, stream_closed
 
 __all__ = ["PlaybackError", "Player", "CallPlayer", "SilentClock", "stereo_samples"]
 
@@ -207,7 +207,8 @@ class CallPlayer:
         import sounddevice as sd
 
         try:
-            info = sd.query_devices(self._device, kind="output")
+            with portaudio_lock():
+                info = sd.query_devices(self._device, kind="output")
         except (ValueError, sd.PortAudioError) as exc:
             which = f" {self._device!r}" if self._device is not None else ""
             raise PlaybackError(f"cannot play sound: no output device{which} "

@@ -19,7 +19,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["open_stream", "stream_closed", "open_streams", "restart_portaudio",
+__all__ = ["portaudio_lock", "open_stream", "stream_closed", "open_streams", "restart_portaudio",
            "restarts", "rescan_if_changed", "fresh_input_names"]
 
 _lock = threading.RLock()  # held while a stream opens and while PortAudio restarts
@@ -44,6 +44,11 @@ def stream_closed() -> None:
     global _open
     with _lock:
         _open = max(0, _open - 1)
+
+
+def portaudio_lock() -> threading.RLock:
+    """Hold it around PortAudio queries: a restart must not free the list being read."""
+    return _lock
 
 
 def open_streams() -> int:
@@ -78,11 +83,12 @@ def rescan_if_changed() -> bool:
     fresh = fresh_input_names()
     if fresh is None:
         return False
-    try:
-        ours = [d["name"] for d in sd.query_devices() if d["max_input_channels"] > 0]
-    except sd.PortAudioError:
-        ours = []
-    return sorted(fresh) != sorted(ours) and restart_portaudio()
+    with _lock:
+        try:
+            ours = [d["name"] for d in sd.query_devices() if d["max_input_channels"] > 0]
+        except sd.PortAudioError:
+            ours = []
+        return sorted(fresh) != sorted(ours) and restart_portaudio()
 
 
 def fresh_input_names(timeout_s: float = 10.0) -> list[str] | None:
