@@ -149,6 +149,7 @@ class LiveSession:
         self._reopeners: dict[int, _Reopener] = {}  # capture index -> its reopening
         self._waking: set[DeviceCapture] = set()  # reopened, not delivering yet
         self._fed = 0  # samples per side handed to the engine
+        self._said_busy = False  # "stop the other audio" is said once a call
         self._listed: dict[str, bool] = {}  # lost device -> in a fresh list at the last restart
         self._losses: dict[str, tuple[int, float, float]] = {}  # device -> unsaid, said at
 
@@ -255,9 +256,12 @@ class LiveSession:
         self._reopeners.clear()
         ours = sum(c.holds_stream for c in self.captures)
         if open_streams() > ours:  # a replay or a level test holds the sound system
-            self._note("a device is back but cannot be taken back while other audio is "
-                       "open in callcoach (a replay playing, a level test): close it",
-                       "portaudio")
+            self._listed.clear()  # so it is tried again once that audio is closed
+            if not self._said_busy:
+                self._said_busy = True
+                self._note("a device is back but cannot be taken back while other audio "
+                           "plays in callcoach (a replay, a level test): stop it",
+                           "portaudio")
             return
         for capture in self.captures:
             capture.pump()

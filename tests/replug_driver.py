@@ -95,6 +95,8 @@ def main() -> None:
     define_headset(home, first)
     from audio.devices import find_device, list_input_devices
     from audio.live_session import LiveSession, SessionConfig
+    from audio.playback import CallPlayer
+    from audio.portaudio_host import open_streams, restarts
     from coaching.playbook import load_playbook
 
     devices = list_input_devices()
@@ -120,6 +122,12 @@ def main() -> None:
         players.append(play(tone, f"unix:{second}/native", "usb"))
         define_headset(home, second)
         out["replugged_at"] = time.monotonic() - zero
+        # A replay playing meanwhile holds the sound system: no restart until it stops.
+        replay = CallPlayer(np.zeros(16000 * 30, np.float32), 16000, device="pulse")
+        replay.play()
+        out["busy_said"] = wait_for(lambda: any("other audio" in f[1] for f in faults), 15)
+        out["restarts_while_busy"] = restarts()
+        replay.close()
         out["back"] = wait_for(lambda: any("is back" in f[1] for f in faults), 25)
         back = next((f[0] - zero for f in faults if "is back" in f[1]), None)
         out["back_at"] = back
@@ -132,8 +140,6 @@ def main() -> None:
         for s in servers:
             s.kill()
     tl = result.timeline
-    from audio.portaudio_host import open_streams, restarts
-
     out["call_s"] = tl.duration_s
     out["portaudio_restarts"] = restarts()
     out["streams_left_open"] = open_streams()
