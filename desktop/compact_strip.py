@@ -7,13 +7,15 @@ sliver of the screen, and still says "Lower your voice" the moment it matters.
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QCloseEvent, QFont, QKeySequence, QShortcut
+from PySide6.QtGui import QCloseEvent, QFont, QFontMetrics, QKeySequence, QShortcut
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from desktop.level_meter import LevelMeter, align_labels
 from desktop.theme import AGENT_COLOR, CUSTOMER_COLOR, MUTED_COLOR, urgency_color
 
 __all__ = ["CompactStrip"]
+
+_TYPICAL_PROMPT = "Listen - let them finish"
 
 
 class CompactStrip(QWidget):
@@ -51,6 +53,11 @@ class CompactStrip(QWidget):
         layout.addWidget(self.reason)
         layout.addWidget(self.agent_meter)
         layout.addWidget(self.customer_meter)
+        self.reason.setWordWrap(True)
+        # One width whatever the prompt: a strip that jumps as prompts come and go would
+        # pull the eye for the wrong reason (wide enough for a typical prompt).
+        self.setMinimumWidth(QFontMetrics(font).horizontalAdvance(_TYPICAL_PROMPT)
+                             + expand.sizeHint().width() + 40)
         self.show_idle()
 
     def set_on_top(self, on_top: bool) -> None:
