@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from audio.devices import DeviceError, InputDevice, portaudio_status, pulse_sources
-from audio.portaudio_host import open_stream, stream_closed
+from audio.portaudio_host import open_stream, portaudio_lock, stream_closed
 from audio.ring_buffer import RingBuffer
 
 __all__ = ["CaptureConfig", "CaptureFault", "DeviceCapture"]
@@ -135,7 +135,8 @@ class DeviceCapture:
                 raise DeviceError(f"cannot open {self.device.label} at "
                                   f"{rate} Hz: {exc}") from None
             try:
-                stream.start()
+                with portaudio_lock():
+                    stream.start()
             except sd.PortAudioError as exc:
                 self._close(stream)
                 raise DeviceError(f"cannot start {self.device.label} at "
@@ -213,8 +214,9 @@ class DeviceCapture:
 
     def _close(self, stream) -> None:
         try:
-            stream.stop()
-            stream.close()
+            with portaudio_lock():  # PortAudio calls one at a time, from any thread
+                stream.stop()
+                stream.close()
         except Exception as exc:  # noqa: BLE001 - a vanished device may fail to close
             self._fault(f"closing the stream failed: {exc}", fatal=False)
         finally:

@@ -150,9 +150,10 @@ class CallPlayer:
                 self._frame = 0
             self._start, self._stamp, self._ended = self._frame, None, False
         try:
-            if not stream.stopped:  # ended by the callback: PortAudio wants a stop first
-                stream.abort()
-            stream.start()
+            with portaudio_lock():  # PortAudio calls one at a time, from any thread
+                if not stream.stopped:  # ended by the callback: PortAudio wants a stop first
+                    stream.abort()
+                stream.start()
         except Exception as exc:  # sounddevice.PortAudioError, without importing it here
             raise PlaybackError(f"cannot play sound: {_one_line(exc)}") from None
         self._latency = int(float(stream.latency) * self._rate)
@@ -185,8 +186,9 @@ class CallPlayer:
         if self._stream is not None:
             stream, self._stream = self._stream, None
             try:
-                stream.abort()
-                stream.close()
+                with portaudio_lock():
+                    stream.abort()
+                    stream.close()
             except Exception:  # noqa: BLE001 - a vanished device must not stop a close
                 pass
             finally:

@@ -22,7 +22,7 @@ from typing import Any
 __all__ = ["portaudio_lock", "open_stream", "stream_closed", "open_streams", "restart_portaudio",
            "restarts", "rescan_if_changed", "fresh_input_names"]
 
-_lock = threading.RLock()  # held while a stream opens and while PortAudio restarts
+_lock = threading.RLock()  # one PortAudio call at a time; held across a restart
 _open = 0
 _restarts = 0
 
@@ -47,7 +47,10 @@ def stream_closed() -> None:
 
 
 def portaudio_lock() -> threading.RLock:
-    """Hold it around PortAudio queries: a restart must not free the list being read."""
+    """Hold it around every PortAudio call made outside a stream's callback (open, start,
+    stop, close, queries): PortAudio's host APIs are not safe to call from two threads
+    at once (a level test closing while a replay opens), and a restart must not free a
+    device list being read."""
     return _lock
 
 
