@@ -6,8 +6,11 @@ run on two clocks: the customer's stream is kept to the agent's by `audio.drift`
 it slides by seconds an hour, and overlaps are measured against the wrong moment). A
 device that fails mid-call is reported and its side continues as silence, so the call's
 data and the other side's cues are kept; meanwhile the device is looked for again every
-couple of seconds (a headset plugged back in, a softphone restarted) and, once it opens,
-its side goes on from there. The session never raises from its worker.
+couple of seconds (a headset plugged back in, a softphone restarted) and, once it
+delivers, its side goes on from there; one that comes back where PortAudio's old device
+list can't open it is taken back by restarting PortAudio (`audio.portaudio_host`). With
+no side delivering, silence is fed as long as the clock says, so call time and prompt
+latency keep to the clock. The session never raises from its worker.
 """
 
 from __future__ import annotations
