@@ -61,8 +61,15 @@ class FrameTrack(Sequence[Frame]):
         self._n = n + 1
 
     def extend(self, frames: Iterable[Frame]) -> None:
-        for frame in frames:
-            self.append(frame)
+        """Many frames at once (a whole analysed channel): one slice per column."""
+        rows = [(f.t, f.dbfs, f.pitch_hz, f.speech_prob, f.voice, f.in_turn) for f in frames]
+        if not rows:
+            return
+        n, need = self._n, self._n + len(rows)
+        cols = self._cols if need <= len(self._cols[0]) else self._grow(need)
+        for col, values in zip(cols, zip(*rows, strict=True), strict=True):
+            col[n:need] = values
+        self._n = need
 
     def __len__(self) -> int:
         return self._n
