@@ -27,8 +27,9 @@ from audio.capture import CaptureConfig, CaptureFault, DeviceCapture
 from audio.devices import DeviceError, InputDevice, find_device, list_input_devices
 from audio.drift import DriftCorrector, DriftReport
 from audio.live import LiveConfig, LiveEngine, LiveResult
-from audio.portaudio_host import fresh_input_names, open_streams, restart_portaudio
+from audio.portaudio_host import open_streams, restart_portaudio
 from audio.recording import SAMPLE_RATE
+from audio.reopener import Reopener
 from audio.transcribe import Transcriber
 from coaching.playbook import Playbook
 from coaching.timeline import Event
@@ -36,67 +37,7 @@ from coaching.timeline import Event
 __all__ = ["SessionConfig", "LiveSession"]
 
 _TICK_S = 0.02
-_RETRY_S = 2.0  # how often a lost device is looked for
 _LOSS_EVERY_S = 10.0  # overflows are said at most this often per device
-
-
-class _Reopener:
-    """Opens a lost device again, on its own thread: opening can take a second and the
-    other party's cues must not wait for it. `result` is the new capture once it runs.
-
-    A device PortAudio opened by its own list (not a pulse source) may come back where
-    that old list can't open it (see `audio.portaudio_host`). Then `restart_wanted` is
-    set, once each time the device reappears in a fresh process's list, and the session
-    restarts PortAudio: at most one interruption per replug, never a loop of them.
-    """
-
-    def __init__(self, lost: DeviceCapture, listed: bool = False) -> None:
-        """`listed`: the device was in a fresh list when last asked (a restart since)."""
-        self.lost = lost
-        self.result: DeviceCapture | None = None
-        self.restart_wanted = False
-        self.listed = listed
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="callcoach-reopen",
-                                        daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        while not self._stop.wait(_RETRY_S):
-            try:
-                device = find_device(self.lost.device.id, list_input_devices())
-                fresh = DeviceCapture(device, self.lost.config, self.lost.channels)
-                fresh.start()
-            except Exception:  # noqa: BLE001 - not back yet, or half-gone: try again later
-                if self._back_where_the_old_list_cannot_reach():
-                    self.restart_wanted = True
-                    return
-                continue
-            if self._stop.is_set():
-                fresh.stop()
-            else:
-                self.result = fresh
-            return
-
-    def _back_where_the_old_list_cannot_reach(self) -> bool:
-        """In a fresh list again (first seen there since it was lost, or since the last
-        restart) and yet not opened from the old one."""
-        name = self.lost.device.portaudio_name
-        if self.lost.device.pulse_source or not name:
-            return False  # pulse sources are looked up afresh every time already
-        names = fresh_input_names()
-        if names is None:
-            return False
-        listed = name in names
-        appeared, self.listed = listed and not self.listed, listed
-        return appeared
-
-    def cancel(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=5)
-        if self.result is not None:
-            self.result.stop()
-            self.result = None
 
 
 @dataclass(frozen=True)
@@ -149,7 +90,7 @@ class LiveSession:
         self._recorder = None  # soundfile.SoundFile while recording
         # Two devices, two clocks; one stereo device has one clock for both parties.
         self._drift = DriftCorrector(SAMPLE_RATE) if len(self.captures) == 2 else None
-        self._reopeners: dict[int, _Reopener] = {}  # capture index -> its reopening
+        self._reopeners: dict[int, Reopener] = {}  # capture index -> its reopening
         self._waking: set[DeviceCapture] = set()  # reopened, not delivering yet
         self._fed = 0  # samples per side handed to the engine
         self._said_busy = False  # "stop the other audio" is said once a call
@@ -221,7 +162,7 @@ class LiveSession:
         for i, capture in enumerate(self.captures):
             lost = any(f.fatal for f in capture.faults)
             if lost and i not in self._reopeners and not self._stop.is_set():
-                self._reopeners[i] = _Reopener(capture,
+                self._reopeners[i] = Reopener(capture,
                                                self._listed.get(capture.device.id, False))
             reopener = self._reopeners.get(i)
             if reopener is not None and reopener.restart_wanted:
