@@ -115,7 +115,9 @@ class LiveEngine:
         self.playbook = playbook
         self.on_event = on_event or (lambda e: None)
         self.clock = clock
-        self.engine = CoachingEngine(playbook, HOP_S, config.has_customer)
+        self.engine = CoachingEngine(
+            playbook, HOP_S, config.has_customer,
+            transcript_expected=transcriber is not None and config.transcribe)
         self.tracks = {AGENT: _Track(AGENT, config)}
         if config.has_customer:
             self.tracks[CUSTOMER] = _Track(CUSTOMER, config)

@@ -20,6 +20,7 @@ from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from coaching.acknowledgement import substantive
 from coaching.playbook import Playbook, normalize_text
 from coaching.rule import Rule
 from coaching.timeline import AGENT, CUSTOMER, Event, Utterance
@@ -36,8 +37,6 @@ _PAUSE_IN_TALK_S = 1.0  # a shorter pause between two utterances is a breath, pa
 _REPLY_WORDS = 25  # a reply this long without the remedy has missed its moment
 _CONTEXT_S = 30.0  # a next step and time said this shortly before the question still count
 _QUOTE_CONTEXT = 4  # words of the clause kept either side of a quoted phrase
-_FILLERS = frozenset({"uh", "um", "er", "ah", "oh", "hmm", "so", "well", "and", "sir", "maam",
-                      "madam", "miss", "then", "just"})
 _SENTENCE_END = re.compile(r"[.!?;]$")
 _CLAUSE_END = re.compile(r"[,:]$")
 _DANGLING = frozenset({"and", "or", "but", "so", "my", "your", "the", "a", "an", "to", "of",
@@ -135,12 +134,7 @@ class _TranscriptRule(Rule):
         return find_said(self.playbook, name, u)
 
     def substantive(self, u: Utterance) -> bool:
-        """More than a backchannel ("mm-hmm", "okay", "right") or a filler: taking the
-        floor, not listening."""
-        norm = normalize_text(u.text)
-        for pat in self.playbook.patterns("backchannel"):
-            norm = pat.sub(" ", norm)
-        return any(t not in _FILLERS for t in norm.split())
+        return substantive(self.playbook, u.text)
 
     def cue_event(self, kind: str, cue: Said, tail: str, now: float,
                   measures: dict[str, float] | None = None) -> Event:

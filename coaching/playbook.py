@@ -25,7 +25,9 @@ class Thresholds:
 
     interruption_min_talk_s: float = 0.8
     interruption_customer_lead_s: float = 0.4
+    interruption_min_overlap_s: float = 0.6
     backchannel_max_s: float = 0.8
+    acknowledgement_max_s: float = 2.0
     raised_voice_db: float = 6.0
     raised_voice_min_s: float = 1.5
     baseline_min_speech_s: float = 4.0
