@@ -10,7 +10,7 @@ from coaching.engine import ACOUSTIC_RULES, run_rules
 from coaching.playbook import load_playbook
 from coaching.timeline import AGENT as A
 from coaching.timeline import CUSTOMER as C
-from tests.timeline_builder import HOP, call, say, speech
+from tests.timeline_builder import HOP, call, say, speech, talk
 
 PB = load_playbook()
 ONE_HOP = HOP + 1e-6
@@ -229,6 +229,61 @@ def test_a_slow_response_that_becomes_dead_air_ends_there() -> None:
     [dead] = events(tl, "dead_air")
     assert (slow.start, slow.end) == (at(4.0), at(14.0))
     assert (dead.start, dead.detected_at, dead.end) == (at(4.0), at(14.0), at(16.0))
+
+
+def test_slow_response_waits_for_the_customers_words_and_names_them() -> None:
+    tl = call(20, talk(C, 1, 4, "When will my new card arrive?"), speech(A, 8.2, 10))
+    [e] = events(tl, "slow_response")
+    assert (e.start, e.detected_at, e.end) == (at(4.0), at(7.0), at(8.2))
+    assert e.reason == 'you took 4.2 s to answer after "When will my new card arrive?"'
+    assert e.evidence == "When will my new card arrive?"
+
+
+def test_a_customer_pausing_inside_their_turn_is_not_waiting() -> None:
+    # Words that trail off: they are still thinking, and they go on after 4 s.
+    tl = call(20, talk(C, 1, 4, "I'm calling in today because about"),
+              talk(C, 8, 10, "two weeks ago I bought a car."), speech(A, 10.5, 14))
+    assert events(tl, "slow_response") == []
+    comma = call(20, talk(C, 1, 4, "So the light came on,"), speech(A, 8.2, 10))
+    assert events(comma, "slow_response") == []
+
+
+def test_a_finished_sentence_hands_the_floor_over() -> None:
+    tl = call(20, talk(C, 1, 4, "The light is still on."), speech(A, 8.2, 10))
+    assert len(events(tl, "slow_response")) == 1
+
+
+def test_no_slow_response_when_the_customers_words_never_come() -> None:
+    # A transcript is coming for this call, but Whisper heard nothing in that turn
+    # (a murmur): nothing says the floor was handed over.
+    tl = call(20, talk(A, 0.5, 0.9, "Hello?"), speech(C, 1, 4), speech(A, 8.2, 10))
+    assert events(tl, "slow_response") == []
+
+
+def test_an_announced_hold_is_not_a_slow_response() -> None:
+    tl = call(20, talk(C, 0.5, 2, "Can you check my order?"),
+              talk(A, 2.5, 5, "Sure, let me check that, one second."),
+              talk(C, 5.3, 5.8, "Okay."), speech(A, 11, 13))
+    assert events(tl, "slow_response") == []
+    assert events(tl, "dead_air") == []  # 5.2 s of silence
+    instruction = call(30, talk(A, 1, 6, "Hold both buttons down for about ten seconds."),
+                       talk(C, 6.5, 7, "Mm-hmm."), speech(A, 14, 16))
+    assert events(instruction, "slow_response") == []
+
+
+def test_a_hold_ends_when_the_agent_speaks_again() -> None:
+    tl = call(30, talk(A, 1, 3, "One moment please."), speech(A, 8, 10),
+              talk(C, 11, 13, "Is it done?"), speech(A, 18, 20))
+    [e] = events(tl, "slow_response")
+    assert e.start == at(13.0)
+
+
+def test_dead_air_in_an_announced_hold_says_what_was_announced() -> None:
+    tl = call(20, talk(A, 1, 3, "Let me look into that for you."),
+              talk(C, 3.3, 3.8, "Sure."), speech(A, 16, 18))
+    [e] = events(tl, "dead_air")
+    assert e.reason.startswith("12.2 s of silence on the line since you said")
+    assert "look into that" in e.reason
 
 
 # -- holding the floor --------------------------------------------------------------------
