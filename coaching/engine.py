@@ -80,9 +80,11 @@ class CoachingEngine:
 
     def _take(self, found: list[Event]) -> list[Event]:
         """Record events; return the new ones. An update (same key) replaces the earlier
-        copy silently: it keeps the first copy's `prompted` and `detected_at`."""
+        copy silently: it keeps the first copy's `prompted` and `detected_at`. Prompts
+        due at the same moment are offered most important first, so the card shows that
+        one and the lesser waits (or is held back) rather than the other way round."""
         new: list[Event] = []
-        for event in found:
+        for event in sorted(found, key=lambda e: -e.priority):
             earlier = self._events.get(event.key)
             if earlier is not None:
                 event = replace(event, prompted=earlier.prompted,

@@ -37,9 +37,11 @@ class Thresholds:
     long_monologue_s: float = 45.0
     monologue_pause_s: float = 1.5
     fast_speech_wpm: float = 180.0
-    fast_speech_window_s: float = 30.0
-    fast_speech_min_speech_s: float = 8.0
+    talk_pause_s: float = 2.0
+    fast_speech_window_s: float = 60.0
+    fast_speech_min_speech_s: float = 20.0
     apology_wait_s: float = 20.0
+    anything_else_wait_s: float = 4.0
     summary_after_customer_s: float = 25.0
     greeting_within_s: float = 30.0
 

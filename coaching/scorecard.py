@@ -400,5 +400,5 @@ def build_scorecard(timeline: CallTimeline, events: Sequence[Event],
         checks = [_not_judged(c, why) if c.id in _NEEDS_TRANSCRIPT else c for c in checks]
         notes.append("speech was found but none of it was transcribed: the checks on "
                      "what was said were not judged")
-    return Scorecard(_score(checks), tuple(checks), call_metrics(timeline, events),
+    return Scorecard(_score(checks), tuple(checks), call_metrics(timeline, events, playbook),
                      _breakdown(checks), tuple(notes))
