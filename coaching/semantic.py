@@ -74,6 +74,7 @@ class MatchingConfig:
     min_similarity: float = 0.75
     margin: float = 0.02
     clause_max_words: float = 10
+    rival_sets: float = 1
     cache_size: float = 4096
 
 
@@ -137,7 +138,7 @@ class _Examples:
     vectors: np.ndarray
     texts: list[str]
     like: dict[str, np.ndarray]  # set -> row indices
-    unlike: dict[str, np.ndarray]
+    rivals: dict[str, np.ndarray]  # set -> rows a match must be closer to it than to
 
 
 @dataclass
@@ -200,9 +201,19 @@ class PhraseMatcher:
                     texts.append(s)
         vectors = (np.asarray(encoder.encode(texts), dtype=np.float32) if texts
                    else np.zeros((0, 1), np.float32))
+        rivals = {}
+        for name, meaning in self.meanings.items():
+            # its near misses, and the examples of the other sets of the same speaker:
+            # a clause closer to "What else can I do for you?" than to any greeting is
+            # no greeting, however close it is to one
+            rows = list(unlike.get(name, []))
+            if self.config.rival_sets:
+                rows += [i for other, m in self.meanings.items()
+                         if other != name and m.said_by == meaning.said_by
+                         for i in like.get(other, [])]
+            rivals[name] = np.array(rows, dtype=int)
         examples = _Examples(getattr(encoder, "name", type(encoder).__name__), vectors, texts,
-                             {k: np.array(v) for k, v in like.items()},
-                             {k: np.array(v) for k, v in unlike.items()})
+                             {k: np.array(v) for k, v in like.items()}, rivals)
         with self._lock:
             self._encoder, self._examples = encoder, examples
             self._cache.clear()
@@ -290,7 +301,7 @@ class PhraseMatcher:
                  else self.config.min_similarity)
         like = read.sims[:, ex.like[name]]
         best = like.argmax(axis=1)
-        near = (read.sims[:, ex.unlike[name]].max(axis=1) if name in ex.unlike
+        near = (read.sims[:, ex.rivals[name]].max(axis=1) if len(ex.rivals.get(name, ()))
                 else np.full(len(read.units), -1.0))
         out = []
         for i in units if units is not None else range(len(read.units)):
