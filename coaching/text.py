@@ -132,6 +132,10 @@ def clauses(text: str, max_words: int = 12, min_words: int = 3) -> list[Clause]:
             head = parts.pop()
             parts.append(Clause(head.first, tail.last, f"{head.text} {tail.text}",
                                 f"{head.raw} {tail.raw}", tail.question))
+        if len(parts) > 1 and sentence.question and parts[0].text.split()[0] in _QUESTION_START:
+            # "Are you close enough that you could just turn back, and we switch it off?"
+            # asks all through; "I'll send it today, can you confirm?" asks at the end
+            parts = [Clause(p.first, p.last, p.text, p.raw, True) for p in parts]
         if len(parts) > 1:
             out += parts
     return out

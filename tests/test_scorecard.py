@@ -293,7 +293,9 @@ def test_to_dict_is_the_json_contract() -> None:
     check = doc["checks"][ALL.index("apologized")]
     assert set(check) == {"id", "passed", "evidence", "category", "label", "detail",
                           "applicable", "weight"}
-    assert check["evidence"][0] == {"t": 10.0, "text": "I'm so sorry"}
+    evidence = check["evidence"][0]
+    assert {k: evidence[k] for k in ("t", "text")} == {"t": 10.0, "text": "I'm so sorry"}
+    assert evidence["why"].startswith('pattern "') and "sorry" in evidence["why"]
     assert set(doc["breakdown"]["Listen"]) == {"earned", "possible", "passed", "failed"}
     assert set(doc["metrics"]) >= {
         "agent_talk_ratio", "interruptions", "customer_interruptions", "raised_voice_s",
