@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from coaching.acknowledgement import substantive
-from coaching.playbook import Playbook, normalize_text
+from coaching.playbook import PhraseMatch, Playbook, normalize_text
 from coaching.rule import Hop, Rule
 from coaching.talk_speed import TalkTurns, talk_rate, words_in
 from coaching.timeline import AGENT, CUSTOMER, Event, Speaker, Utterance
@@ -51,15 +51,21 @@ _QUOTE_MIN_WORDS = 3  # a comma ends a quote only once it has this many words
 @dataclass(frozen=True)
 class Said:
     """Where a phrase was said: the matched words (normalized), the clause around them as
-    transcribed (what a person reads in a reason), and the call time of the words."""
+    transcribed (what a person reads in a reason), the call time of the words, and why it
+    matched (`how`: the pattern, or the example sentence it was close to and how close;
+    "" for a plain regex match)."""
 
     phrase: str
     quote: str
     start: float
     end: float
+    how: str = ""
 
 
-def _span(pieces: Sequence[str], match: re.Match[str]) -> tuple[int, int] | None:
+Match = re.Match[str] | PhraseMatch
+
+
+def _span(pieces: Sequence[str], match: Match) -> tuple[int, int] | None:
     """First and last of `pieces` (words of the text `match` searched, normalized) that
     hold the match; None when the pieces do not line up with the text."""
     owner: list[int] = []  # for each normalized token, the piece it came from
@@ -72,7 +78,7 @@ def _span(pieces: Sequence[str], match: re.Match[str]) -> tuple[int, int] | None
     return owner[first], owner[last]
 
 
-def locate(utterance: Utterance, match: re.Match[str]) -> tuple[float, float]:
+def locate(utterance: Utterance, match: Match) -> tuple[float, float]:
     """Call times of the words of `match` (a match in the utterance's normalized text);
     the whole utterance when its words cannot be lined up with its text."""
     span = _span([w.text for w in utterance.words], match)
@@ -81,7 +87,7 @@ def locate(utterance: Utterance, match: re.Match[str]) -> tuple[float, float]:
     return utterance.words[span[0]].start, utterance.words[span[1]].end
 
 
-def _quote(text: str, match: re.Match[str]) -> str:
+def _quote(text: str, match: Match) -> str:
     """The matched words with the rest of their clause (a few words either side), as
     transcribed: `this is ridiculous` reads better than `ridiculous`. A sentence end
     stops the quote; a comma stops it once it has a few words ("I'm so sorry, Maria")."""
@@ -105,14 +111,16 @@ def _quote(text: str, match: re.Match[str]) -> str:
     return " ".join(raw[lo:hi + 1]).strip(" .,!?;:\"")
 
 
-def said_at(utterance: Utterance, match: re.Match[str]) -> Said:
+def said_at(utterance: Utterance, match: Match) -> Said:
     """A match in the utterance's normalized text, located and quoted."""
     start, end = locate(utterance, match)
-    return Said(match.group(0), _quote(utterance.text, match), start, end)
+    how = match.reason if isinstance(match, PhraseMatch) else ""
+    return Said(match.group(0), _quote(utterance.text, match), start, end, how)
 
 
 def find_said(playbook: Playbook, name: str, utterance: Utterance) -> Said | None:
-    """The first phrase of set `name` in the utterance, located and quoted, or None."""
+    """The first phrase of set `name` in the utterance, located and quoted, or None: by
+    a pattern or by closeness to an example sentence (`Said.how` says which)."""
     match = playbook.find(name, utterance.text)
     return None if match is None else said_at(utterance, match)
 
@@ -166,9 +174,10 @@ class ForbiddenPhraseRule(_TranscriptRule):
             # events of two sets apart (the engine treats an equal start as an update).
             while any(round(e.start, 3) == round(start, 3) for e in out):
                 start += 0.001
+            how = f", {said.how}" if said.how.startswith("close to") else ""
             out.append(self.event("forbidden_phrase", AGENT, start, max(said.end, start),
-                                  f'you said "{said.phrase}" at {said.start:.1f} s ({label})',
-                                  now, evidence=said.phrase))
+                                  f'you said "{said.phrase}" at {said.start:.1f} s{how} '
+                                  f'({label})', now, evidence=said.phrase))
         return out
 
 

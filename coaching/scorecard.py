@@ -72,10 +72,13 @@ was well what when who why with wrong yes you your
 
 @dataclass(frozen=True)
 class Evidence:
-    """A moment that supports a check: call time (s) and the words or figure."""
+    """A moment that supports a check: call time (s), the words or figure, and for words
+    why they count (`why`: the phrase set's pattern, or the example sentence they were
+    close to and how close)."""
 
     t: float
     text: str
+    why: str = ""
 
 
 @dataclass(frozen=True)
@@ -122,7 +125,9 @@ class Scorecard:
             "checks": [{"id": c.id, "passed": c.passed, "applicable": c.applicable,
                         "status": c.status, "category": c.category, "label": c.label,
                         "detail": c.detail, "weight": c.weight,
-                        "evidence": [{"t": round(e.t, 2), "text": e.text} for e in c.evidence]}
+                        "evidence": [{"t": round(e.t, 2), "text": e.text}
+                                     | ({"why": e.why} if e.why else {})
+                                     for e in c.evidence]}
                        for c in self.checks],
             "metrics": dict(self.metrics),
             "breakdown": {k: dict(v) for k, v in self.breakdown.items()},
@@ -138,7 +143,7 @@ def _make(cid: str, passed: bool, detail: str, evidence: Sequence[Evidence] = ()
 
 
 def _ev(said: Said) -> Evidence:
-    return Evidence(round(said.start, 2), said.quote)
+    return Evidence(round(said.start, 2), said.quote, said.how)
 
 
 def _event_ev(event: Event) -> Evidence:

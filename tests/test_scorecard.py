@@ -333,7 +333,9 @@ def test_to_dict_is_the_json_contract() -> None:
     assert set(check) == {"id", "passed", "evidence", "category", "label", "detail",
                           "applicable", "status", "weight"}
     assert check["status"] == "passed"
-    assert check["evidence"][0] == {"t": 10.0, "text": "I'm so sorry"}
+    evidence = check["evidence"][0]
+    assert {k: evidence[k] for k in ("t", "text")} == {"t": 10.0, "text": "I'm so sorry"}
+    assert evidence["why"].startswith('pattern "') and "sorry" in evidence["why"]
     assert set(doc["breakdown"]["Listen"]) == {"earned", "possible", "passed", "failed"}
     assert set(doc["metrics"]) >= {
         "agent_talk_ratio", "interruptions", "customer_interruptions", "raised_voice_s",
