@@ -12,7 +12,7 @@ from typing import Any
 
 from coaching.acknowledgement import substantive
 from coaching.playbook import Playbook
-from coaching.talk_speed import TalkTurns, talk_rate, words_in
+from coaching.talk_speed import talk_rate, talk_turns, words_in
 from coaching.timeline import AGENT, CUSTOMER, CallTimeline, Event, Speaker
 
 __all__ = ["call_metrics"]
@@ -67,14 +67,9 @@ def _talk_speed(timeline: CallTimeline, speaker: Speaker, playbook: Playbook
                 ) -> tuple[float | None, float]:
     """Words per minute of talk time over the call (`coaching.talk_speed`) and the talk
     seconds it is measured over."""
-    turns = TalkTurns(playbook.thresholds.talk_pause_s,
-                      lambda u: substantive(playbook, u.text))
-    for u in sorted(timeline.utterances, key=lambda u: (u.start, u.speaker)):
-        if u.speaker == speaker:
-            turns.add(u)
-        else:
-            turns.other(u)
-    wpm, talk_s, _ = talk_rate(turns.turns)
+    turns = talk_turns(timeline.utterances, speaker, playbook.thresholds.talk_pause_s,
+                       lambda u: substantive(playbook, u.text))
+    wpm, talk_s, _ = talk_rate(turns)
     return wpm, talk_s
 
 

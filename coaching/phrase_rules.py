@@ -23,7 +23,8 @@ from dataclasses import dataclass
 from coaching.acknowledgement import substantive
 from coaching.playbook import PhraseMatch, Playbook, normalize_text
 from coaching.rule import Hop, Rule
-from coaching.talk_speed import TalkTurns, talk_rate, words_in
+from coaching.talk_speed import TalkTurn, TalkTurns, talk_rate, words_in
+from coaching.text import ends_asking
 from coaching.timeline import AGENT, CUSTOMER, Event, Speaker, Utterance
 
 __all__ = ["PHRASE_RULES", "FORBIDDEN_SETS", "Said", "find_said", "said_at", "locate",
@@ -375,7 +376,8 @@ class AnythingElseRule(_TranscriptRule):
     word in (live, an agent who started talking right after the cue may be asking it: her
     words decide). A customer who goes on talking was not closing ("thanks, bye... well, I
     drive right by you every day, so..."): the cue is dropped. The customer's first
-    utterance ("Hi, thanks") is an opening, not a goodbye.
+    utterance ("Hi, thanks") is an opening, not a goodbye, and a goodbye the agent answers
+    with a question of her own ("...or have you already gotten home?") was not one.
     """
 
     kinds = ("prompt_anything_else",)
@@ -399,6 +401,8 @@ class AnythingElseRule(_TranscriptRule):
         if u.speaker == AGENT:
             if self.said("anything_else", u) is not None:
                 self._done, self._cue = True, None
+            elif self._cue is not None and u.start >= self._cue.start and ends_asking(u.text):
+                self._cue = None  # she asked them something: the call is not closing
             return []
         first, self._customer_spoke = not self._customer_spoke, True
         closing = None if first else self.said("closing_cue", u)
@@ -437,36 +441,49 @@ class AnythingElseRule(_TranscriptRule):
 
 
 class SummarizeRule(_TranscriptRule):
-    """The customer has talked `summary_after_customer_s` since the agent last summarized
-    (or since the call began), and the agent takes the floor without a summary."""
+    """The customer has told `summary_after_customer_s` of story since the agent last
+    summarized (or since the call began), and the agent takes the floor without a summary.
+
+    A story is what the customer says while holding the floor: talk turns
+    (`coaching.talk_speed`) of at least `summary_turn_s`. Short answers to the agent's
+    questions ("it's a 2019", "yes, that's me") are not a story to play back, however
+    many there are.
+    """
 
     kinds = ("prompt_summarize",)
     needs_customer = True
 
     def __init__(self, playbook: Playbook, hop_s: float) -> None:
         super().__init__(playbook, hop_s)
-        self._heard_s = 0.0
-        self._since: float | None = None  # start of the customer's speech being counted
+        self._turns = TalkTurns(self.th.talk_pause_s, self.substantive)
+        self._counted_from = float("-inf")  # story told before this is summarized
         self._last_summary: float | None = None
+
+    def _story(self) -> list[TalkTurn]:
+        return [t for t in self._turns.turns if t.end > self._counted_from
+                and t.talk_s >= self.th.summary_turn_s]
 
     def on_utterance(self, u: Utterance, now: float) -> list[Event]:
         if u.speaker == CUSTOMER:
-            self._heard_s += u.duration
-            self._since = u.start if self._since is None else self._since
+            self._turns.add(u)
             return []
+        self._turns.other(u)
         summary = self.said("summary", u)
         if summary is not None:
-            self._heard_s, self._since, self._last_summary = 0.0, None, summary.start
+            self._counted_from, self._last_summary = u.end, summary.start
             return []
-        if self._heard_s < self.th.summary_after_customer_s or not self.substantive(u):
+        story = self._story()
+        heard = sum(t.talk_s for t in story)
+        if heard < self.th.summary_after_customer_s or not self.substantive(u):
             return []
-        heard, since = self._heard_s, self._since
-        self._heard_s, self._since = 0.0, None
+        self._counted_from = u.end
+        self._turns.turns[:] = [t for t in self._turns.turns if t.end > u.end]
         last = (f"since your last summary at {self._last_summary:.1f} s"
                 if self._last_summary is not None else "and you have not summarized yet")
         return [self.event("prompt_summarize", AGENT, u.start, u.end,
-                           f"the customer has talked for {heard:.0f} s from {since:.1f} s "
-                           f"{last}", now, measures={"customer_speech_s": round(heard, 2)})]
+                           f"the customer has told you {heard:.0f} s of their story from "
+                           f"{story[0].start:.1f} s {last}", now,
+                           measures={"customer_story_s": round(heard, 2)})]
 
 
 PHRASE_RULES: list[type[Rule]] = [ForbiddenPhraseRule, FastSpeechRule, ApologizeRule,

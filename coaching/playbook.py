@@ -56,6 +56,7 @@ class Thresholds:
     apology_wait_s: float = 20.0
     anything_else_wait_s: float = 4.0
     summary_after_customer_s: float = 25.0
+    summary_turn_s: float = 8.0
     greeting_within_s: float = 30.0
 
 

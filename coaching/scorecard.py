@@ -30,9 +30,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from coaching.acknowledgement import substantive
 from coaching.metrics import call_metrics
 from coaching.phrase_rules import Said, find_said, forbidden_set, said_at
 from coaching.playbook import Playbook, normalize_text
+from coaching.talk_speed import talk_turns
 from coaching.timeline import AGENT, CUSTOMER, CallTimeline, Event, Utterance
 
 __all__ = ["CATEGORIES", "CHECKS", "Evidence", "Check", "Scorecard", "build_scorecard"]
@@ -301,17 +303,20 @@ def _said_by_agent(c: _Call, cid: str, phrases: str, good: str, bad: str) -> Che
 
 
 def _summarized(c: _Call) -> Check:
-    """Needed once the customer has said enough to play back (as the prompt judges it)."""
-    heard = sum(u.duration for u in c.customer)
-    need = c.pb.thresholds.summary_after_customer_s
+    """Needed once the customer has told enough story to play back: talk turns of at
+    least `summary_turn_s` adding up to `summary_after_customer_s`, as the prompt judges."""
+    th = c.pb.thresholds
+    turns = talk_turns(c.tl.utterances, CUSTOMER, th.talk_pause_s,
+                       lambda u: substantive(c.pb, u.text))
+    story = sum(t.talk_s for t in turns if t.talk_s >= th.summary_turn_s)
     check = _said_by_agent(c, "summarized", "summary",
                            "played the customer's points back to them",
                            "never summarized the customer's points back")
-    if heard >= need or not c.tl.has_customer:
+    if story >= th.summary_after_customer_s or not c.tl.has_customer:
         return check
-    return _make("summarized", check.passed, f"not needed: the customer talked for "
-                 f"{heard:.0f} s (a summary is due after {need:.0f} s)", check.evidence,
-                 not_needed=True)
+    return _make("summarized", check.passed, f"not needed: the customer told {story:.0f} s "
+                 f"of story (a summary is due after {th.summary_after_customer_s:.0f} s)",
+                 check.evidence, not_needed=True)
 
 
 def _next_steps(c: _Call) -> Check:

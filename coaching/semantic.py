@@ -268,15 +268,27 @@ class PhraseMatcher:
         holding = [u for u in read.units if u.covers(word)]
         return min(holding, key=lambda u: u.last - u.first) if holding else None
 
-    def _guarded(self, name: str, unit: Clause | None) -> bool:
-        """Whether the clause's context cancels set `name` there."""
+    def _guarded(self, name: str, unit: Clause | None, read: _Read | None = None,
+                 word: int | None = None) -> bool:
+        """Whether the context cancels set `name` there: a guard said in the clause, or a
+        guard whose words run over the match's first word (`word`; for a match by
+        meaning, any word of the clause) even where the clause was cut before it ("I'm
+        not like, you know, terrified")."""
         if unit is None:
             return False
         for guard in self.meanings.get(name, SetMeaning()).unless:
             if guard == QUESTION:
                 if unit.question:
                     return True
-            elif any(p.search(unit.text) for p in self.patterns.get(guard, ())):
+                continue
+            patterns = self.patterns.get(guard, ())
+            if any(p.search(unit.text) for p in patterns):
+                return True
+            lo, hi = (word, word) if word is not None else (unit.first, unit.last)
+            if read is not None and any(
+                    _word_at(read.norm, m.start()) <= hi
+                    and lo <= _word_at(read.norm, max(m.start(), m.end() - 1))
+                    for m in _search_all(patterns, read.norm)):
                 return True
         return False
 
@@ -284,7 +296,7 @@ class PhraseMatcher:
         out = []
         for m in _search_all(self.patterns.get(name, ()), read.norm):
             first = _word_at(read.norm, m.start())
-            if self._guarded(name, self._unit_at(read, first)):
+            if self._guarded(name, self._unit_at(read, first), read, first):
                 continue
             last = first + max(1, len(m.group(0).split())) - 1
             out.append(PhraseMatch(name, read.norm, first, last, "pattern",
@@ -309,7 +321,7 @@ class PhraseMatcher:
             if sim < floor or sim < near[i] + self.config.margin:
                 continue
             unit = read.units[i]
-            if self._guarded(name, unit):
+            if self._guarded(name, unit, read):
                 continue
             out.append(PhraseMatch(name, read.norm, unit.first, unit.last, "example",
                                    example=ex.texts[int(ex.like[name][best[i]])],

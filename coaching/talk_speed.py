@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from coaching.timeline import Utterance
 
-__all__ = ["TalkTurn", "TalkTurns", "words_in", "talk_rate"]
+__all__ = ["TalkTurn", "TalkTurns", "words_in", "talk_rate", "talk_turns"]
 
 
 def words_in(u: Utterance) -> int:
@@ -81,3 +81,15 @@ def talk_rate(turns: Sequence[TalkTurn]) -> tuple[float | None, float, int]:
     talk = sum(t.talk_s for t in turns)
     words = sum(t.words for t in turns)
     return (words / talk * 60.0 if talk > 0 else None), talk, words
+
+
+def talk_turns(utterances: Sequence[Utterance], speaker: str, pause_s: float,
+               took_floor: Callable[[Utterance], bool]) -> list[TalkTurn]:
+    """One speaker's talk turns over a whole call."""
+    turns = TalkTurns(pause_s, took_floor)
+    for u in sorted(utterances, key=lambda u: (u.start, u.speaker)):
+        if u.speaker == speaker:
+            turns.add(u)
+        else:
+            turns.other(u)
+    return turns.turns

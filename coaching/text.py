@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-__all__ = ["normalize_text", "Clause", "sentences", "clauses"]
+__all__ = ["normalize_text", "Clause", "sentences", "clauses", "ends_asking"]
 
 _PUNCT = re.compile(r"[^\w\s]|_")
 _SPACE = re.compile(r"\s+")
@@ -96,6 +96,13 @@ def sentences(text: str) -> list[Clause]:
                 first = clause.last + 1
             lo = i + 1
     return out
+
+
+def ends_asking(text: str) -> bool:
+    """Whether the utterance's last sentence asks something (a tag such as "..., okay?"
+    does not): the speaker hands the other party the floor with a question."""
+    said = sentences(text)
+    return bool(said) and said[-1].question
 
 
 def clauses(text: str, max_words: int = 12, min_words: int = 3) -> list[Clause]:

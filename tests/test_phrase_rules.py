@@ -281,8 +281,9 @@ def test_summarize_when_the_agent_takes_the_floor_after_a_long_story() -> None:
     found = feed(SummarizeRule, STORY + [(A, 31, 34, "Okay, let me check that.")])
     assert len(found) == 1
     assert found[0].start == 31.0 and found[0].detected_at == 34.0
-    assert found[0].reason == ("the customer has talked for 27 s from 1.0 s and you have "
-                               "not summarized yet")
+    # 29 s of talk time: the story's turn from its first word to its last.
+    assert found[0].reason == ("the customer has told you 29 s of their story from 1.0 s "
+                               "and you have not summarized yet")
     assert found[0].prompt == "Summarize what you heard"
 
 
@@ -299,6 +300,17 @@ def test_a_summary_resets_the_count() -> None:
     script += [(C, 45, 75, "and another thing " * 20), (A, 76, 78, "Okay, I see the fault.")]
     found = feed(SummarizeRule, script)
     assert len(found) == 1 and "since your last summary at 31.0 s" in found[0].reason
+
+
+def test_short_answers_to_the_agents_questions_are_not_a_story() -> None:
+    # 40 s of the customer's answers, none a turn of summary_turn_s (8 s).
+    script = []
+    for i in range(8):
+        t = 1 + 10 * i
+        script += [(A, t, t + 3, "And which model is it, please?"),
+                   (C, t + 3.5, t + 8.5, "It is the blue one from twenty nineteen.")]
+    script.append((A, 82, 85, "Okay, let me check the manual for that."))
+    assert feed(SummarizeRule, script) == []
 
 
 def test_a_short_customer_turn_needs_no_summary() -> None:

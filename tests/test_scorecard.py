@@ -85,11 +85,13 @@ NO_SUMMARY = [
 def test_a_good_call_passes_every_check_with_evidence() -> None:
     sc = card(GOOD)
     assert [c.id for c in sc.checks] == ALL == list(CHECKS)
-    # A 4-s complaint needs no summary: the one given is shown, not counted.
+    # A complaint told in 4 s is no story to play back: the summary given is shown, not
+    # counted.
     assert failed(sc) == set() and not_judged(sc) == not_needed(sc) == {"summarized"}
     summary = sc.check("summarized")
     assert summary.passed and summary.status == "not needed"
-    assert summary.detail == "not needed: the customer talked for 5 s (a summary is due after 25 s)"
+    assert summary.detail == ("not needed: the customer told 0 s of story (a summary is "
+                              "due after 25 s)")
     assert sc.score == 100
     assert sc.check("apologized").evidence[0].t == 10.0
     assert sc.check("apologized").evidence[0].text == "I'm so sorry"
