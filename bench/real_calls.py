@@ -48,7 +48,7 @@ def run_one(marking_path: Path, transcriber) -> dict:
             "score": analysis.scorecard.score, "met": sum(r.met for r in results),
             "expectations": [r.__dict__ for r in results],
             "prompts": [{"t": round(e.detected_at, 1), "kind": e.kind, "reason": e.reason}
-                        for e in shown]}
+                        for e in sorted(shown, key=lambda e: e.detected_at)]}
 
 
 def print_call(result: dict, markdown: bool) -> None:
