@@ -4,6 +4,8 @@ QTextDocument understands tables, `bgcolor`, widths and a little CSS (colour, si
 weight), not flexbox or grid, so this is a second, simpler rendering than
 `html_report`: tables only, bars as coloured table cells, the score ring as an image
 resource. The words, labels and units come from `scorecard_text`, the same as the window.
+`write_pdf` lays that page out with QTextDocument and writes it with QPdfWriter (both in
+QtGui, no widgets and no extra module): A4, page numbers in the footer.
 """
 
 from __future__ import annotations
@@ -11,11 +13,23 @@ from __future__ import annotations
 import datetime
 from collections.abc import Mapping, Sequence
 from html import escape
+from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QRectF, Qt
-from PySide6.QtGui import QColor, QImage, QPainter, QPen
+from PySide6.QtCore import QMarginsF, QRectF, QSizeF, Qt, QUrl
+from PySide6.QtGui import (
+    QColor,
+    QFont,
+    QImage,
+    QPageLayout,
+    QPageSize,
+    QPainter,
+    QPdfWriter,
+    QPen,
+    QTextDocument,
+)
 
+from desktop.export import ExportError
 from desktop.html_svg import clock, event_line, finite, kind_colour
 from desktop.scorecard_text import (
     NOT_SCORED,
@@ -30,10 +44,13 @@ from desktop.scorecard_text import (
 )
 from desktop.theme import AGENT_COLOR, FAIL_COLOR, MUTED_COLOR, PASS_COLOR, URGENCY_COLORS
 
-__all__ = ["RING_URL", "report_html", "ring_image"]
+__all__ = ["RING_URL", "report_html", "ring_image", "write_pdf"]
 
 RING_URL = "callcoach://score-ring.png"
 _RING_PX = 60  # CSS pixels on the page
+_MARGINS_MM = QMarginsF(16, 14, 16, 14)
+_RESOLUTION = 300
+_FONT_PT = 9.5
 _INK, _MUTED, _LINE, _TRACK = "#1d2430", "#5f6672", "#dfe3e8", "#e6e9ee"
 _LINK = AGENT_COLOR.name()
 _BAND = {"good": PASS_COLOR.name(), "warn": URGENCY_COLORS["soon"].name(),
@@ -223,3 +240,50 @@ def report_html(doc: Mapping[str, Any], when: datetime.datetime | None = None) -
              f"td{{vertical-align:top}}")
     return (f"<html><head><style>{style}</style></head><body>{_header(doc, when)}"
             f"{_checks(doc)}{_metrics(doc)}{_transcript(doc)}</body></html>")
+
+
+def write_pdf(doc: Mapping[str, Any], target: Path, when: datetime.datetime | None) -> None:
+    """Lay `doc` out on A4 with page numbers in the footer and write it to `target`."""
+    writer = QPdfWriter(str(target))
+    writer.setResolution(_RESOLUTION)
+    writer.setTitle(f"Call scorecard: {call_title(doc)}")
+    writer.setCreator("callcoach")
+    writer.setPageLayout(QPageLayout(QPageSize(QPageSize.A4), QPageLayout.Portrait,
+                                     _MARGINS_MM, QPageLayout.Millimeter))
+    text = QTextDocument()
+    text.documentLayout().setPaintDevice(writer)
+    text.setDocumentMargin(0)
+    font = QFont("DejaVu Sans")
+    font.setStyleHint(QFont.SansSerif)
+    font.setPointSizeF(_FONT_PT)
+    font.setFeature(QFont.Tag("liga"), 0)  # "fl" stays two letters for search and copy
+    text.setDefaultFont(font)
+    text.addResource(QTextDocument.ImageResource, QUrl(RING_URL), ring_image(score_of(doc)))
+    text.setHtml(report_html(doc, when))
+
+    page = writer.pageLayout().paintRectPixels(_RESOLUTION)
+    footer_font = QFont(font)
+    footer_font.setPointSizeF(7.5)
+    footer_h = round(_RESOLUTION * 0.22)  # about 5.6 mm for the page number line
+    body = QSizeF(page.width(), page.height() - footer_h)
+    text.setPageSize(body)
+    pages = max(1, text.pageCount())
+    painter = QPainter()
+    if not painter.begin(writer):
+        raise ExportError(f"Cannot write {target.name}: the PDF could not be started")
+    try:
+        for n in range(pages):
+            if n:
+                writer.newPage()
+            painter.save()
+            painter.translate(0, -n * body.height())
+            text.drawContents(painter, QRectF(0, n * body.height(), body.width(), body.height()))
+            painter.restore()
+            painter.setFont(footer_font)
+            painter.setPen(QColor("#6b7078"))
+            foot = QRectF(0, page.height() - footer_h * 0.8, page.width(), footer_h * 0.8)
+            painter.drawText(foot, Qt.AlignLeft | Qt.AlignBottom,
+                             f"callcoach · {call_title(doc)}")
+            painter.drawText(foot, Qt.AlignRight | Qt.AlignBottom, f"page {n + 1} of {pages}")
+    finally:
+        painter.end()
