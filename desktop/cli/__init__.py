@@ -1,0 +1,3 @@
+from desktop.cli.commands import main
+
+__all__ = ["main"]
