@@ -12,8 +12,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from coaching.playbook import Playbook
+from coaching.semantic import PhraseMatch
 
-__all__ = ["SPEAKERS", "LineError", "Line", "parse_lines", "judge_line"]
+__all__ = ["SPEAKERS", "LineError", "Line", "parse_line", "parse_lines", "explain", "judge_line"]
 
 SPEAKERS = ("agent", "customer")
 
@@ -29,25 +30,52 @@ class Line:
     text: str
 
 
+def parse_line(number: int, raw: str) -> Line | None:
+    """Line `number` of a file as `speaker<TAB>text`, or None for a blank line or a `#`
+    comment. Tab-separated fields after the text (expected labels) are ignored.
+
+    Raises:
+        LineError: no tab, or a speaker other than agent/customer.
+    """
+    line = raw.rstrip("\r\n")
+    if not line.strip() or line.lstrip().startswith("#"):
+        return None
+    speaker, tab, rest = line.partition("\t")
+    speaker = speaker.strip().lstrip("\ufeff").lower()  # a byte-order mark: Excel's files
+    if not tab:
+        raise LineError(f"line {number}: expected speaker<TAB>text, got {line[:40]!r}")
+    if speaker not in SPEAKERS:
+        raise LineError(f"line {number}: the speaker must be agent or customer, "
+                        f"not {speaker[:20]!r}")
+    return Line(number, speaker, rest.split("\t")[0].strip())
+
+
 def parse_lines(lines: Iterable[str]) -> list[Line]:
     """The `speaker<TAB>text` lines of a file; blank lines and `#` comments are skipped.
 
     Raises:
-        LineError: a line without a tab, or with a speaker other than agent/customer.
+        LineError: the first line without a tab, or with a speaker other than
+            agent/customer.
     """
     out = []
     for number, raw in enumerate(lines, 1):
-        line = raw.rstrip("\r\n")
-        if not line.strip() or line.lstrip().startswith("#"):
-            continue
-        speaker, tab, rest = line.partition("\t")
-        speaker = speaker.strip().lower()
-        if not tab:
-            raise LineError(f"line {number}: expected speaker<TAB>text, got {line[:40]!r}")
-        if speaker not in SPEAKERS:
-            raise LineError(f"line {number}: the speaker must be agent or customer, "
-                            f"not {speaker[:20]!r}")
-        out.append(Line(number, speaker, rest.split("\t")[0].strip()))
+        line = parse_line(number, raw)
+        if line is not None:
+            out.append(line)
+    return out
+
+
+def explain(match: PhraseMatch) -> dict:
+    """Why a set matched, for a trainer and a script: the words, how, and the pattern,
+    or the example sentence and how close, or the sets said together."""
+    out: dict = {"words": match.phrase, "how": match.how}
+    if match.how == "pattern":
+        out["pattern"] = match.pattern
+    elif match.how == "example":
+        out["example"], out["similarity"] = match.example, match.similarity
+    else:
+        out["implied_by"] = list(match.implied_by)
+    out["reason"] = match.reason
     return out
 
 
@@ -57,5 +85,5 @@ def judge_line(playbook: Playbook, speaker: str, text: str, why: bool = False) -
     found = playbook.judge(text, speaker)
     record: dict = {"speaker": speaker, "text": text, "intents": list(found)}
     if why:
-        record["why"] = {name: f'"{m.phrase}": {m.reason}' for name, m in found.items()}
+        record["why"] = {name: explain(m) for name, m in found.items()}
     return record

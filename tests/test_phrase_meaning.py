@@ -13,9 +13,10 @@ import numpy as np
 import pytest
 
 from audio.sentence_encoder import ENCODER_NAME, EncoderError, EncoderLoad, load_encoder
-from coaching.phrase_check import LineError, judge_line, parse_lines
+from coaching.phrase_check import LineError, parse_lines
 from coaching.phrase_rules import find_said
 from coaching.playbook import PlaybookError, load_playbook
+from tests.test_playbook_cli import playbook_test
 from tests.timeline_builder import words_for
 
 DATA = Path(__file__).parent / "data"
@@ -62,10 +63,16 @@ def per_set(records: list[dict], truth: list[set[str]]) -> tuple[dict, float]:
 
 
 @pytest.mark.parametrize("name", LABELLED)
-def test_labelled_utterances_per_set(pb, name: str) -> None:
+def test_labelled_utterances_per_set(name: str) -> None:
+    """Each labelled file is scored through `callcoach playbook test` as a trainer runs
+    it (the installed console script, the file as it is, labels in its third column)."""
     path = DATA / name
     lines = parse_lines(path.read_text(encoding="utf-8").splitlines())
-    records = [judge_line(pb, line.speaker, line.text) for line in lines]
+    proc = playbook_test(str(path))
+    assert proc.returncode == 0 and proc.stderr == "", proc.stderr  # no "patterns only"
+    records = [json.loads(line) for line in proc.stdout.splitlines()]
+    assert [(r["line"], r["speaker"], r["text"]) for r in records] == [
+        (x.number, x.speaker, x.text) for x in lines]
     scores, f1 = per_set(records, expected(path))
     assert len(lines) >= (150 if name == LABELLED[0] else 100)
     every = {"greeting", "apology", "empathy", "summary", "next_steps", "time_estimate",

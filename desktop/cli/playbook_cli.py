@@ -1,0 +1,101 @@
+"""`callcoach playbook test`: a trainer's lines judged against a playbook, one JSON record
+per line, exactly as the coaching engine would judge each utterance for its speaker.
+
+Trainers run it before a shift to check a playbook edit, and the labelled utterance files
+of the tests are scored through it. It is a batch command, so it waits for the sentence
+encoder (matching by meaning); if the encoder cannot load it says so in one line and goes
+on with the patterns and guards alone.
+
+A bad line (no tab, an unknown speaker) is reported on stderr with its number and the
+rest of the file is still judged, so one typo in a 200-line file costs one rerun, not
+200 lines of results; the exit status is then 1, so a script sees that the file was not
+all judged. Records carry their line number for the same reason.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TextIO
+
+__all__ = ["run_playbook_test", "PlaybookTestError"]
+
+STDIN = "-"
+
+
+class PlaybookTestError(Exception):
+    """The lines cannot be read at all (a missing or unreadable file); one line."""
+
+
+@contextmanager
+def _open_lines(source: str) -> Iterator[TextIO]:
+    if source == STDIN:
+        try:  # files saved by spreadsheet programs start with a byte-order mark
+            sys.stdin.reconfigure(encoding="utf-8-sig")  # type: ignore[union-attr]
+        except (AttributeError, ValueError):  # not a text stream of its own (tests)
+            pass
+        yield sys.stdin
+        return
+    path = Path(source)
+    if path.is_dir():
+        raise PlaybookTestError(f"{source} is a folder, not a file of speaker<TAB>text lines")
+    try:
+        handle = path.open(encoding="utf-8-sig", newline="")
+    except FileNotFoundError:
+        raise PlaybookTestError(f"no such file: {source}") from None
+    except OSError as exc:
+        raise PlaybookTestError(f"cannot read {source}: {exc.strerror or exc}") from None
+    with handle:
+        yield handle
+
+
+def run_playbook_test(source: str, playbook_path: str | None, why: bool,
+                      out: TextIO | None = None, err: TextIO | None = None) -> int:
+    """Judge every `speaker<TAB>text` line of `source` (a file, or "-" for stdin).
+
+    Returns:
+        0 when every line was judged, 1 when some line was bad (each one reported).
+
+    Raises:
+        PlaybookTestError: the file cannot be read.
+        PlaybookError: the playbook cannot be used.
+    """
+    from audio.sentence_encoder import shared_encoder
+    from coaching.phrase_check import LineError, judge_line, parse_line
+    from coaching.playbook import load_playbook
+
+    out = out or sys.stdout
+    err = err or sys.stderr
+    load = shared_encoder()  # loads on its own thread while the playbook is read
+    name = "standard input" if source == STDIN else source
+    bad = 0
+    with _open_lines(source) as lines:
+        playbook = load_playbook(playbook_path)
+        load.attach(playbook, wait=None)
+        if load.note:
+            print(f"callcoach: note: {load.note}", file=err)
+        number = 0
+        while True:
+            try:
+                raw = lines.readline()
+            except UnicodeDecodeError:
+                raise PlaybookTestError(f"{name} line {number + 1}: not UTF-8 text") from None
+            if not raw:
+                break
+            number += 1
+            try:
+                line = parse_line(number, raw)
+            except LineError as exc:
+                bad += 1
+                print(f"callcoach: error: {name} {exc}", file=err)
+                continue
+            if line is None:
+                continue
+            record = {"line": line.number, **judge_line(playbook, line.speaker, line.text, why)}
+            out.write(json.dumps(record, ensure_ascii=False) + "\n")
+            if source == STDIN:
+                out.flush()  # typed lines are answered as they are typed
+    return 1 if bad else 0
