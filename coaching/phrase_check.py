@@ -13,8 +13,10 @@ from dataclasses import dataclass
 
 from coaching.playbook import Playbook
 from coaching.semantic import PhraseMatch
+from coaching.text import normalize_text
 
-__all__ = ["SPEAKERS", "LineError", "Line", "parse_line", "parse_lines", "explain", "judge_line"]
+__all__ = ["SPEAKERS", "LineError", "Line", "parse_line", "parse_lines", "as_typed",
+           "explain", "judge_line"]
 
 SPEAKERS = ("agent", "customer")
 
@@ -65,10 +67,25 @@ def parse_lines(lines: Iterable[str]) -> list[Line]:
     return out
 
 
-def explain(match: PhraseMatch) -> dict:
-    """Why a set matched, for a trainer and a script: the words, how, and the pattern,
-    or the example sentence and how close, or the sets said together."""
-    out: dict = {"words": match.phrase, "how": match.how}
+def as_typed(text: str, match: PhraseMatch) -> str:
+    """The words of `match` as they are written in `text` ("I'll send it", not the
+    normal form "ill send it"); the normal form when the two do not line up."""
+    pieces = text.split()
+    owner: list[int] = []  # for each normalized word, the written word it came from
+    for i, piece in enumerate(pieces):
+        owner += [i] * len(normalize_text(piece).split())
+    if len(owner) != len(match.string.split()) or match.last >= len(owner):
+        return match.phrase
+    quote = " ".join(pieces[owner[match.first]:owner[match.last] + 1])
+    return quote.strip(" .,!?;:\"") or match.phrase
+
+
+def explain(match: PhraseMatch, text: str | None = None) -> dict:
+    """Why a set matched, for a trainer and a script: the words (as written in `text`,
+    when given), how, and the pattern, or the example sentence and how close, or the
+    sets said together."""
+    words = as_typed(text, match) if text is not None else match.phrase
+    out: dict = {"words": words, "how": match.how}
     if match.how == "pattern":
         out["pattern"] = match.pattern
     elif match.how == "example":
@@ -85,5 +102,5 @@ def judge_line(playbook: Playbook, speaker: str, text: str, why: bool = False) -
     found = playbook.judge(text, speaker)
     record: dict = {"speaker": speaker, "text": text, "intents": list(found)}
     if why:
-        record["why"] = {name: explain(m) for name, m in found.items()}
+        record["why"] = {name: explain(m, text) for name, m in found.items()}
     return record

@@ -244,3 +244,17 @@ def test_the_real_call_is_summarized_and_told_next_steps_for_the_right_reason() 
     assert times and 175.0 <= times[0].t <= 190.0, steps.evidence  # hold both "about 10 s"
     assert all(150.0 <= e.t <= 230.0 for e in steps.evidence), steps.evidence
     assert not [e for e in a.events if e.kind == "forbidden_phrase"]
+
+
+def test_why_a_set_did_not_count_names_the_guard_or_the_near_miss(pb) -> None:
+    from coaching.why_not import held_back
+
+    held = held_back(pb.matcher, "apology", "I'm sorry, what was your last name again?")
+    assert held is not None and held.guard == "apology_request"
+    assert held.match.how == "pattern" and held.match.phrase == "im sorry"
+    held = held_back(pb.matcher, "next_steps", "I'm not able to send a replacement.")
+    assert held is not None and not held.guard and held.rival_set == ""
+    assert held.rival in pb.meanings["next_steps"].unlike
+    assert held.rival_similarity >= held.match.similarity
+    assert held_back(pb.matcher, "apology", "I'm so sorry about that.") is None  # it counts
+    assert held_back(pb.matcher, "apology", "The weather is nice today.") is None  # not near

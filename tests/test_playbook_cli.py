@@ -62,7 +62,7 @@ def test_why_names_the_pattern_or_the_example_and_how_close() -> None:
     assert 0.75 <= why["similarity"] <= 1.0
     assert why["reason"] == f'close to "{why["example"]}" ({why["similarity"]:.2f})'
     assert {"next_steps", "time_estimate"} <= set(promise["why"])
-    assert "friday" in promise["why"]["time_estimate"]["words"]
+    assert promise["why"]["time_estimate"]["words"] == "by Friday"
 
 
 def test_a_file_with_labels_comments_and_blank_lines(tmp_path: Path) -> None:
