@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from coaching.playbook import Playbook
 from coaching.semantic import PhraseMatch
 from coaching.text import normalize_text
+from coaching.why_not import held_back
 
 __all__ = ["SPEAKERS", "LineError", "Line", "parse_line", "parse_lines", "as_typed",
            "explain", "judge_line"]
@@ -98,9 +99,17 @@ def explain(match: PhraseMatch, text: str | None = None) -> dict:
 
 def judge_line(playbook: Playbook, speaker: str, text: str, why: bool = False) -> dict:
     """The record for one line: the sets the engine hears in `text` from `speaker`, in
-    the playbook's order (and, with `why`, what matched for each)."""
+    the playbook's order (and, with `why`, what matched for each, and the sets that
+    came near but did not count, with the reason: `not_counted`)."""
     found = playbook.judge(text, speaker)
     record: dict = {"speaker": speaker, "text": text, "intents": list(found)}
     if why:
         record["why"] = {name: explain(m, text) for name, m in found.items()}
+        near = {}
+        for name in playbook.intents(speaker):
+            held = None if name in found else held_back(playbook.matcher, name, text)
+            if held is not None:
+                near[name] = {**explain(held.match, text), "not_counted": held.reason}
+        if near:
+            record["not_counted"] = near
     return record

@@ -50,9 +50,15 @@ def test_why_names_the_pattern_or_the_example_and_how_close() -> None:
     proc = playbook_test("-", "--why", stdin=(
         "agent\tI'm so sorry about that.\n"
         "customer\tThis is the third time I call about this!\n"
-        "agent\tYou'll have it by Friday.\n"))
+        "agent\tYou'll have it by Friday.\n"
+        "agent\tI'm sorry, what was your last name again?\n"))
     assert proc.returncode == 0, proc.stderr
-    pattern, example, promise = records(proc)
+    pattern, example, promise, request = records(proc)
+    assert "not_counted" not in pattern
+    assert "apology" not in request["intents"]
+    held = request["not_counted"]["apology"]  # why a trainer's "sorry" did not count
+    assert held["words"] == "I'm sorry" and held["how"] == "pattern"
+    assert held["not_counted"] == 'the guard "apology_request" is said there'
     why = pattern["why"]["apology"]
     assert why["how"] == "pattern" and "sorry" in why["pattern"]
     assert "sorry" in why["words"] and why["reason"].startswith("pattern ")

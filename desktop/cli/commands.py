@@ -100,7 +100,9 @@ def build_parser() -> argparse.ArgumentParser:
                     help="a playbook TOML file (default: the bundled one)")
     pt.add_argument("--why", action="store_true",
                     help="also say, per intent, why it matched: the words, and the pattern or "
-                         "the example sentence and how close (\"why\": {set: {...}})")
+                         "the example sentence and how close (\"why\": {set: {...}}); and "
+                         "which sets came near but did not count, and why (\"not_counted\": "
+                         "a guard said there, or a near miss it is closer to)")
     return parser
 
 
