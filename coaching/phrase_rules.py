@@ -377,7 +377,8 @@ class AnythingElseRule(_TranscriptRule):
     words decide). A customer who goes on talking was not closing ("thanks, bye... well, I
     drive right by you every day, so..."): the cue is dropped. The customer's first
     utterance ("Hi, thanks") is an opening, not a goodbye, and a goodbye the agent answers
-    with a question of her own ("...or have you already gotten home?") was not one.
+    with a question of her own ("...or have you already gotten home?"), or by talking on
+    for `_REPLY_WORDS` words, was not one: the call went on.
     """
 
     kinds = ("prompt_anything_else",)
@@ -390,6 +391,7 @@ class AnythingElseRule(_TranscriptRule):
         self._cue: Said | None = None
         self._cue_end = 0.0
         self._said_since = 0  # customer words after the cue that were not closing words
+        self._agent_said_since = 0  # the agent's words after the cue
         self._in_turn = {AGENT: False, CUSTOMER: False}
         self._turn_end = {AGENT: float("-inf"), CUSTOMER: float("-inf")}
         self._words_end = {AGENT: float("-inf"), CUSTOMER: float("-inf")}
@@ -401,14 +403,17 @@ class AnythingElseRule(_TranscriptRule):
         if u.speaker == AGENT:
             if self.said("anything_else", u) is not None:
                 self._done, self._cue = True, None
-            elif self._cue is not None and u.start >= self._cue.start and ends_asking(u.text):
-                self._cue = None  # she asked them something: the call is not closing
+            elif self._cue is not None and u.start >= self._cue.start:
+                self._agent_said_since += words_in(u) if self.substantive(u) else 0
+                if ends_asking(u.text) or self._agent_said_since >= _REPLY_WORDS:
+                    self._cue = None  # she asked them something, or talks on: not closing
             return []
         first, self._customer_spoke = not self._customer_spoke, True
         closing = None if first else self.said("closing_cue", u)
         if self._cue is None:
             if closing is not None:
-                self._cue, self._cue_end, self._said_since = closing, u.end, 0
+                self._cue, self._cue_end = closing, u.end
+                self._said_since = self._agent_said_since = 0
             return []
         if closing is None and self.substantive(u):
             self._said_since += words_in(u)
