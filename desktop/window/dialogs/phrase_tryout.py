@@ -3,10 +3,10 @@ customer, and why (the pattern, or the example sentence it was close to and how 
 
 A trainer tuning a playbook types what an agent might say and sees at once what the
 coaching engine would hear in it, and which sets came near but did not count (a guard
-said there, or a near miss it was closer to). The sentence is judged on the GUI thread (a pattern
-search and, once loaded, one sentence embedding: about a millisecond); the sentence
-encoder loads on its own thread (`audio.sentence_encoder.shared_encoder`), and until it
-is loaded the dialog matches by patterns only and says so.
+said there, or a near miss it was closer to). The sentence is judged on the GUI thread
+(a pattern search and, once loaded, one sentence embedding: about a millisecond); the
+sentence encoder loads on its own thread (`audio.sentence_encoder.shared_encoder`), and
+until it is loaded the dialog matches by patterns only and says so.
 """
 
 from __future__ import annotations
@@ -167,8 +167,9 @@ class PhraseTryoutDialog(QDialog):
                                   f"{self.playbook.encoder_name}).")
             self.matching.setStyleSheet(f"color: {MUTED_COLOR.name()};")
         else:
-            note = self._load.note or "the sentence encoder is not attached"
-            self.matching.setText(f"Patterns only: {note}.")
+            note = self._load.note or ("the sentence encoder is not attached; phrase sets "
+                                       "match by their patterns only")
+            self.matching.setText(note[:1].upper() + note[1:] + ".")
             color = FAIL_COLOR if self._load.ready else MUTED_COLOR  # failed, or loading
             self.matching.setStyleSheet(f"color: {color.name()};")
         if self._load.ready:
