@@ -163,3 +163,19 @@ def test_without_the_encoder_it_says_so_and_uses_the_patterns(tmp_path: Path) ->
     assert "apology" in sorry["intents"]
     assert "apology" not in request["intents"]
     assert "empathy" not in paraphrase["intents"]  # only the encoder hears this one
+
+
+def test_a_reader_that_stops_early_is_no_error(tmp_path: Path) -> None:
+    """`callcoach playbook test big.tsv | head -1`: a closed pipe ends the run quietly."""
+    lines = (Path(__file__).parent / "data" / "phrase_intents.tsv").read_text(encoding="utf-8")
+    big = tmp_path / "big.tsv"
+    big.write_text(lines * 8, encoding="utf-8")  # more output than a pipe holds
+    proc = subprocess.Popen([str(CALLCOACH), "playbook", "test", str(big)], text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            env=dict(os.environ, HF_HUB_OFFLINE="1"))
+    first = json.loads(proc.stdout.readline())
+    proc.stdout.close()
+    assert proc.wait(timeout=120) == 0
+    assert proc.stderr.read() == ""
+    proc.stderr.close()
+    assert first["line"] == 4 and "greeting" in first["intents"]

@@ -15,6 +15,7 @@ all judged. Records carry their line number for the same reason.
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -95,7 +96,21 @@ def run_playbook_test(source: str, playbook_path: str | None, why: bool,
             if line is None:
                 continue
             record = {"line": line.number, **judge_line(playbook, line.speaker, line.text, why)}
-            out.write(json.dumps(record, ensure_ascii=False) + "\n")
-            if source == STDIN:
-                out.flush()  # typed lines are answered as they are typed
+            try:
+                out.write(json.dumps(record, ensure_ascii=False) + "\n")
+                if source == STDIN:
+                    out.flush()  # typed lines are answered as they are typed
+            except BrokenPipeError:  # `| head`: the reader has all it wants
+                _quiet_stdout()
+                return 1 if bad else 0
     return 1 if bad else 0
+
+
+def _quiet_stdout() -> None:
+    """Point stdout at the null device, so the exit's flush into the closed pipe is
+    silent too."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # not a real file (tests): nothing will be flushed
+        pass
