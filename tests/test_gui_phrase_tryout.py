@@ -98,6 +98,7 @@ def test_patterns_only_until_the_encoder_is_loaded_and_it_says_so(qtbot) -> None
     d = PhraseTryoutDialog("", encoder_load=EncoderLoad(slow_load))
     qtbot.addWidget(d)
     d.show()
+    qtbot.waitUntil(lambda: d.playbook is not None, timeout=10_000)  # read off the GUI thread
     assert not d.by_meaning and "still loading" in d.matching.text()
     assert "patterns only" in d.matching.text()
     found = type_sentence(qtbot, d, "I really feel for you, honestly.")
@@ -131,12 +132,15 @@ def test_an_edited_playbook_and_a_bad_one(qtbot, tmp_path) -> None:
                       "like = ['That is very kind of you']\n", encoding="utf-8")
     d = PhraseTryoutDialog(str(edited))
     qtbot.addWidget(d)
+    assert "Reading the playbook" in d.playbook_label.text()
+    qtbot.waitUntil(lambda: d.playbook is not None, timeout=10_000)
     assert str(edited) in d.playbook_label.text()
     assert "thanks" in type_sentence(qtbot, d, "Cheers!")
     assert d.listened.text() == "Listened for in the agent's words: thanks."
     bad = tmp_path / "bad.toml"
     bad.write_text("[phrases\n", encoding="utf-8")
-    d.use_playbook(str(bad))
+    with qtbot.waitSignal(d.playbookRead, timeout=10_000):
+        d.use_playbook(str(bad))
     assert "cannot be used" in d.playbook_label.text() and not d.sentence.isEnabled()
     assert d.matched() == {}
 
@@ -155,12 +159,14 @@ def test_the_window_opens_it_from_the_tools_menu_with_its_playbook(qtbot, tmp_pa
     action.trigger()
     d = win.phrase_tryout
     assert d is not None and d.isVisible() and d.playbook_path == ""
+    qtbot.waitUntil(lambda: d.playbook is not None, timeout=10_000)
     assert "bundled" in d.playbook_label.text()
     edited = tmp_path / "pb.toml"
     edited.write_text("[phrases]\nthanks = ['cheers']\n[examples.thanks]\nsaid_by = 'agent'\n",
                       encoding="utf-8")
     from dataclasses import replace
 
-    win.apply_settings(replace(win.settings, playbook_path=str(edited)))
+    with qtbot.waitSignal(d.playbookRead, timeout=10_000):
+        win.apply_settings(replace(win.settings, playbook_path=str(edited)))
     assert d.playbook_path == str(edited) and d.playbook.intents("agent") == ["thanks"]
     win.close()

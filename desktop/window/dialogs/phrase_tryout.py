@@ -4,14 +4,17 @@ customer, and why (the pattern, or the example sentence it was close to and how 
 A trainer tuning a playbook types what an agent might say and sees at once what the
 coaching engine would hear in it, and which sets came near but did not count (a guard
 said there, or a near miss it was closer to). The sentence is judged on the GUI thread
-(a pattern search and, once loaded, one sentence embedding: about a millisecond); the
-sentence encoder loads on its own thread (`audio.sentence_encoder.shared_encoder`), and
-until it is loaded the dialog matches by patterns only and says so.
+(a pattern search and, once loaded, one sentence embedding: milliseconds); the playbook
+is read on a worker thread and the sentence encoder loads on its own
+(`audio.sentence_encoder.shared_encoder`); until it is loaded the dialog matches by
+patterns only and says so.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, QTimer, Signal
+import threading
+
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QButtonGroup,
     QDialog,
@@ -50,16 +53,43 @@ def why_text(match: PhraseMatch, floor: float) -> str:
     return f"matches the pattern  {match.pattern}"
 
 
+class _PlaybookReader(QObject):
+    """Reads a playbook on a worker thread and gives it the encoder there (embedding
+    its example sentences, when the encoder is loaded already); the result comes back
+    to the GUI thread as a signal."""
+
+    done = Signal(int, object, str)  # request number, the Playbook or None, the error
+
+    def read(self, number: int, path: str, load: EncoderLoad) -> None:
+        def work() -> None:
+            try:
+                playbook = load_playbook(path or None)
+                load.attach(playbook)  # never waits: given the encoder when it loads
+                result, error = playbook, ""
+            except PlaybookError as exc:
+                result, error = None, str(exc)
+            except Exception as exc:  # noqa: BLE001 - a broken file is a message
+                result, error = None, f"{type(exc).__name__}: {exc}"
+            try:
+                self.done.emit(number, result, error)
+            except RuntimeError:  # the dialog was closed and deleted meanwhile
+                pass
+
+        threading.Thread(target=work, name="callcoach-playbook-read", daemon=True).start()
+
+
 class PhraseTryoutDialog(QDialog):
     """A sentence, a speaker, and the phrase sets the engine hears in it.
 
     Signals:
         judged(): the list of matches was refreshed (tests wait on it).
         matchingChanged(): the encoder's load ended (loaded or failed).
+        playbookRead(): the playbook was read (or found unusable).
     """
 
     judged = Signal()
     matchingChanged = Signal()
+    playbookRead = Signal()
 
     def __init__(self, playbook_path: str = "", parent: QWidget | None = None,
                  encoder_load: EncoderLoad | None = None) -> None:
@@ -124,32 +154,48 @@ class PhraseTryoutDialog(QDialog):
         self.sentence.textChanged.connect(lambda _: self._debounce.start())
         self.sentence.returnPressed.connect(self.judge)
         self.agent.toggled.connect(lambda _: self.judge())
+        self._reads = 0
+        self._reader = _PlaybookReader(self)
+        self._reader.done.connect(self._playbook_read)
         self.use_playbook(playbook_path)
 
     # -- the playbook and the encoder ------------------------------------------------
     def use_playbook(self, path: str) -> None:
-        """Judge against the playbook at `path` ("" = the bundled one) from now on."""
+        """Judge against the playbook at `path` ("" = the bundled one) from now on. It
+        is read on a worker thread (the first read compiles every pattern: up to a
+        second on a busy PC); only the latest request counts."""
         self.playbook_path = path
-        try:
-            self.playbook = load_playbook(path or None)
-        except PlaybookError as exc:
-            self.playbook = None
-            self.playbook_label.setText(f"The playbook cannot be used: {exc}")
+        self.playbook = None
+        self._reads += 1
+        self.playbook_label.setStyleSheet(f"color: {MUTED_COLOR.name()};")
+        self.playbook_label.setText("Reading the playbook\u2026")
+        self._show([])
+        self._reader.read(self._reads, path, self._load)
+
+    def _playbook_read(self, number: int, playbook: object, error: str) -> None:
+        if number != self._reads:
+            return  # a newer playbook was asked for meanwhile
+        path = self.playbook_path
+        if playbook is None:
+            self.playbook_label.setText(f"The playbook cannot be used: {error}")
             self.playbook_label.setStyleSheet(f"color: {FAIL_COLOR.name()};")
             self.sentence.setEnabled(False)
             self.matching.clear()
+            self.listened.clear()
             self._show([])
+            self.playbookRead.emit()
             return
+        self.playbook = playbook  # type: ignore[assignment]
         self.playbook_label.setStyleSheet("")
         self.playbook_label.setText(f"Playbook: {path}" if path else
                                     "Playbook: the bundled one (Settings \u2192 Playbook "
                                     "file to try an edited copy)")
         self.sentence.setEnabled(True)
-        self._load.attach(self.playbook)  # never waits: given the encoder when it loads
         self._check_load()
         if not self._load.ready:
             self._poll.start()
         self.judge()
+        self.playbookRead.emit()
 
     @property
     def by_meaning(self) -> bool:
