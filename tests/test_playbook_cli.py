@@ -179,3 +179,24 @@ def test_a_reader_that_stops_early_is_no_error(tmp_path: Path) -> None:
     assert proc.stderr.read() == ""
     proc.stderr.close()
     assert first["line"] == 4 and "greeting" in first["intents"]
+
+
+def test_files_saved_by_a_spreadsheet_are_read(tmp_path: Path) -> None:
+    """Excel's "Unicode text" is UTF-16 with CRLF, its "CSV UTF-8" starts with a BOM; a
+    line in another encoding (Latin-1 from an old editor) is named, the rest judged."""
+    lines = "agent\tThank you so much for your patience.\r\ncustomer\tI want a refund.\r\n"
+    for encoding in ("utf-16", "utf-8-sig"):
+        path = tmp_path / f"{encoding}.txt"
+        path.write_bytes(lines.encode(encoding))
+        proc = playbook_test(str(path))
+        assert proc.returncode == 0, proc.stderr
+        got = records(proc)
+        assert [(r["speaker"], r["text"]) for r in got] == [
+            ("agent", "Thank you so much for your patience."),
+            ("customer", "I want a refund.")], encoding
+    mixed = tmp_path / "mixed.tsv"
+    mixed.write_bytes(b"agent\tI'm so sorry.\n" + "agent\tMerci, caf\u00e9.\n".encode("latin-1")
+                      + b"agent\tThanks for waiting.\n")
+    proc = playbook_test(str(mixed))
+    one_error_line(proc, "line 2: not UTF-8 text")
+    assert [r["line"] for r in records(proc)] == [1, 3]

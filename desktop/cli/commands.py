@@ -87,8 +87,9 @@ def build_parser() -> argparse.ArgumentParser:
                     "\"intents\": [...]}.",
         epilog="Input: one utterance a line, 'agent<TAB>text' or 'customer<TAB>text'. "
                "Blank lines and lines\nstarting with # are skipped; more TAB fields after "
-               "the text (expected labels) are ignored.\n\n"
-               "A bad line (no TAB, an unknown speaker) is reported on stderr with its "
+               "the text (expected labels) are ignored.\nText in UTF-8 (a spreadsheet's "
+               "UTF-16 'Unicode text' is read too).\n\n"
+               "A bad line (no TAB, an unknown speaker, not UTF-8) is reported on stderr with its "
                "number, the other\nlines are still judged, and the exit status is 1. A "
                "missing file or a bad playbook: one\nline on stderr, nothing judged, exit "
                "status 1.\n\n"

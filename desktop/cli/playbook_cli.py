@@ -14,13 +14,15 @@ all judged. Records carry their line number for the same reason.
 
 from __future__ import annotations
 
+import codecs
+import io
 import json
 import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TextIO
+from typing import BinaryIO, TextIO
 
 __all__ = ["run_playbook_test", "PlaybookTestError"]
 
@@ -28,29 +30,44 @@ STDIN = "-"
 
 
 class PlaybookTestError(Exception):
-    """The lines cannot be read at all (a missing or unreadable file); one line."""
+    """The lines cannot be read at all (a missing file, a folder); one line."""
 
 
 @contextmanager
-def _open_lines(source: str) -> Iterator[TextIO]:
+def _open_bytes(source: str) -> Iterator[BinaryIO]:
     if source == STDIN:
-        try:  # files saved by spreadsheet programs start with a byte-order mark
-            sys.stdin.reconfigure(encoding="utf-8-sig")  # type: ignore[union-attr]
-        except (AttributeError, ValueError):  # not a text stream of its own (tests)
-            pass
-        yield sys.stdin
+        yield sys.stdin.buffer
         return
     path = Path(source)
     if path.is_dir():
         raise PlaybookTestError(f"{source} is a folder, not a file of speaker<TAB>text lines")
     try:
-        handle = path.open(encoding="utf-8-sig", newline="")
+        handle = path.open("rb")
     except FileNotFoundError:
         raise PlaybookTestError(f"no such file: {source}") from None
     except OSError as exc:
         raise PlaybookTestError(f"cannot read {source}: {exc.strerror or exc}") from None
     with handle:
         yield handle
+
+
+def _numbered_lines(stream: BinaryIO) -> Iterator[tuple[int, str | None]]:
+    """(line number, text) of each line as it arrives; text None for a line that is not
+    UTF-8. A UTF-16 file (a spreadsheet's "Unicode text") is read as such, and a UTF-8
+    byte-order mark is dropped."""
+    head = stream.peek(2)[:2] if hasattr(stream, "peek") else b""
+    if head in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
+        text = io.TextIOWrapper(stream, encoding="utf-16", newline="")
+        try:
+            yield from enumerate(iter(text.readline, ""), 1)
+        finally:
+            text.detach()  # the stream is closed by its owner
+        return
+    for number, raw in enumerate(iter(stream.readline, b""), 1):
+        try:
+            yield number, raw.decode("utf-8-sig" if number == 1 else "utf-8")
+        except UnicodeDecodeError:
+            yield number, None
 
 
 def run_playbook_test(source: str, playbook_path: str | None, why: bool,
@@ -73,21 +90,15 @@ def run_playbook_test(source: str, playbook_path: str | None, why: bool,
     load = shared_encoder()  # loads on its own thread while the playbook is read
     name = "standard input" if source == STDIN else source
     bad = 0
-    with _open_lines(source) as lines:
+    with _open_bytes(source) as stream:
         playbook = load_playbook(playbook_path)
         load.attach(playbook, wait=None)
         if load.note:
             print(f"callcoach: note: {load.note}", file=err)
-        number = 0
-        while True:
+        for number, raw in _numbered_lines(stream):
             try:
-                raw = lines.readline()
-            except UnicodeDecodeError:
-                raise PlaybookTestError(f"{name} line {number + 1}: not UTF-8 text") from None
-            if not raw:
-                break
-            number += 1
-            try:
+                if raw is None:
+                    raise LineError(f"line {number}: not UTF-8 text (save the file as UTF-8)")
                 line = parse_line(number, raw)
             except LineError as exc:
                 bad += 1
