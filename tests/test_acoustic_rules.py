@@ -177,6 +177,15 @@ def test_a_whole_raised_phrase_after_emphatic_speech_is_raised() -> None:
     assert e.measures["excess_db"] == pytest.approx(7.7, abs=0.2)
 
 
+def test_a_few_very_loud_hops_do_not_lift_a_phrase() -> None:
+    # A phrase a little louder than usual (+4 dB) with a laugh or a cough into the mic:
+    # 0.05 s at +25 dB. As raw power it would lift 1.5 s of speech over +6 dB; each hop
+    # counts for at most 6 dB over the raised level.
+    script = [*_calm_then_loud()[:3], speech(A, 16, 17, db=-21), speech(A, 17, 17.05, db=0),
+              speech(A, 17.05, 18.5, db=-21)]
+    assert events(call(25, *script), "raised_voice") == []
+
+
 def test_raised_again_after_a_pause_is_the_same_event() -> None:
     script = [*_calm_then_loud()[:3], speech(A, 16, 19, db=-17), speech(A, 20.5, 23, db=-17)]
     [e] = events(call(26, *script), "raised_voice")

@@ -116,8 +116,13 @@ class TranscriptView(QListWidget):
                 if self.item(i).data(_KIND_ROLE) not in (None, "utterance")]
 
     def follow(self, t: float) -> None:
-        """Mark the line being played at `t` and keep it in view."""
+        """Mark the line being played at `t` and keep it in view: the words being said
+        (a cue line that starts with them, or inside them, does not take the mark)."""
         row = bisect.bisect_right(self._times, t) - 1
+        words = row
+        while words >= 0 and self.item(words).data(_KIND_ROLE) != "utterance":
+            words -= 1
+        row = words if words >= 0 else row
         item = self.item(row) if row >= 0 else None
         if item is self._current:
             return
