@@ -270,27 +270,31 @@ class PhraseMatcher:
 
     def _guarded(self, name: str, unit: Clause | None, read: _Read | None = None,
                  word: int | None = None) -> bool:
-        """Whether the context cancels set `name` there: a guard said in the clause, or a
-        guard whose words run over the match's first word (`word`; for a match by
+        return self._guard_of(name, unit, read, word) is not None
+
+    def _guard_of(self, name: str, unit: Clause | None, read: _Read | None = None,
+                  word: int | None = None) -> str | None:
+        """The guard that cancels set `name` there, or None: a guard said in the clause,
+        or a guard whose words run over the match's first word (`word`; for a match by
         meaning, any word of the clause) even where the clause was cut before it ("I'm
         not like, you know, terrified")."""
         if unit is None:
-            return False
+            return None
         for guard in self.meanings.get(name, SetMeaning()).unless:
             if guard == QUESTION:
                 if unit.question:
-                    return True
+                    return guard
                 continue
             patterns = self.patterns.get(guard, ())
             if any(p.search(unit.text) for p in patterns):
-                return True
+                return guard
             lo, hi = (word, word) if word is not None else (unit.first, unit.last)
             if read is not None and any(
                     _word_at(read.norm, m.start()) <= hi
                     and lo <= _word_at(read.norm, max(m.start(), m.end() - 1))
                     for m in _search_all(patterns, read.norm)):
-                return True
-        return False
+                return guard
+        return None
 
     def _by_pattern(self, name: str, read: _Read) -> list[PhraseMatch]:
         out = []

@@ -95,6 +95,15 @@ def main(out_dir: str) -> int:
         settle(600)
         shot(first, out / "9-first-run-hearing.png")
         first.reject()
+        window.open_phrase_tryout()
+        tryout = window.phrase_tryout
+        wait_until(lambda: tryout.by_meaning, 60)
+        tryout.sentence.setText("I'm sorry, what was your last name again? I can tell "
+                                "this has been a really rough week.")
+        tryout.judge()
+        settle(600)
+        shot(tryout, out / "10-try-a-sentence.png")
+        tryout.close()
     except Exception as exc:  # noqa: BLE001 - reported to the test
         print(f"FAILED {type(exc).__name__}: {exc}", flush=True)
         window.close()

@@ -20,7 +20,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.model]
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = ("1-live-empty", "2-replay-empty", "3-replay-demo", "4-scorecards",
          "5-live-practice", "6-compact", "7-scorecard-after-call", "8-settings",
-         "9-first-run-hearing")
+         "9-first-run-hearing", "10-try-a-sentence")
 
 
 def _distinct_colours(path: Path) -> int:

@@ -13,9 +13,10 @@ import numpy as np
 import pytest
 
 from audio.sentence_encoder import ENCODER_NAME, EncoderError, EncoderLoad, load_encoder
-from coaching.phrase_check import LineError, judge_line, parse_lines
+from coaching.phrase_check import LineError, parse_lines
 from coaching.phrase_rules import find_said
 from coaching.playbook import PlaybookError, load_playbook
+from tests.test_playbook_cli import playbook_test
 from tests.timeline_builder import words_for
 
 DATA = Path(__file__).parent / "data"
@@ -62,10 +63,16 @@ def per_set(records: list[dict], truth: list[set[str]]) -> tuple[dict, float]:
 
 
 @pytest.mark.parametrize("name", LABELLED)
-def test_labelled_utterances_per_set(pb, name: str) -> None:
+def test_labelled_utterances_per_set(name: str) -> None:
+    """Each labelled file is scored through `callcoach playbook test` as a trainer runs
+    it (the installed console script, the file as it is, labels in its third column)."""
     path = DATA / name
     lines = parse_lines(path.read_text(encoding="utf-8").splitlines())
-    records = [judge_line(pb, line.speaker, line.text) for line in lines]
+    proc = playbook_test(str(path))
+    assert proc.returncode == 0 and proc.stderr == "", proc.stderr  # no "patterns only"
+    records = [json.loads(line) for line in proc.stdout.splitlines()]
+    assert [(r["line"], r["speaker"], r["text"]) for r in records] == [
+        (x.number, x.speaker, x.text) for x in lines]
     scores, f1 = per_set(records, expected(path))
     assert len(lines) >= (150 if name == LABELLED[0] else 100)
     every = {"greeting", "apology", "empathy", "summary", "next_steps", "time_estimate",
@@ -237,3 +244,17 @@ def test_the_real_call_is_summarized_and_told_next_steps_for_the_right_reason() 
     assert times and 175.0 <= times[0].t <= 190.0, steps.evidence  # hold both "about 10 s"
     assert all(150.0 <= e.t <= 230.0 for e in steps.evidence), steps.evidence
     assert not [e for e in a.events if e.kind == "forbidden_phrase"]
+
+
+def test_why_a_set_did_not_count_names_the_guard_or_the_near_miss(pb) -> None:
+    from coaching.why_not import held_back
+
+    held = held_back(pb.matcher, "apology", "I'm sorry, what was your last name again?")
+    assert held is not None and held.guard == "apology_request"
+    assert held.match.how == "pattern" and held.match.phrase == "im sorry"
+    held = held_back(pb.matcher, "next_steps", "I'm not able to send a replacement.")
+    assert held is not None and not held.guard and held.rival_set == ""
+    assert held.rival in pb.meanings["next_steps"].unlike
+    assert held.rival_similarity >= held.match.similarity
+    assert held_back(pb.matcher, "apology", "I'm so sorry about that.") is None  # it counts
+    assert held_back(pb.matcher, "apology", "The weather is nice today.") is None  # not near

@@ -1,4 +1,5 @@
-"""The `callcoach` command: the window with no arguments, headless subcommands otherwise.
+"""The `callcoach` command: the window with no arguments, headless subcommands otherwise
+(`analyze`, `live`, `devices`, `playbook test`).
 
 Nothing here imports Qt until the window is asked for, so `callcoach analyze` runs on a
 server with no display and no Qt libraries. Every failure a user can cause ends in a
@@ -72,6 +73,37 @@ def build_parser() -> argparse.ArgumentParser:
                     help="do not save this call in the call history")
     lv.add_argument("-q", "--quiet", action="store_true",
                     help="no prompts on the terminal; JSON on stdout without --json")
+    pb = sub.add_parser("playbook", help="check a playbook: which phrase sets sentences say",
+                        description="Tools for trainers editing a playbook.")
+    pb_sub = pb.add_subparsers(dest="playbook_command", metavar="ACTION", required=True)
+    pt = pb_sub.add_parser(
+        "test", help="judge speaker<TAB>text lines against the playbook",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Judge each line against the playbook exactly as the coaching engine "
+                    "judges an utterance\nof that speaker: by the phrase sets' patterns and "
+                    "by meaning. The sentence encoder is\nloaded first; if it cannot load, a "
+                    "note says so and the patterns alone are used.\nPrints one JSON object "
+                    "per line: {\"line\": N, \"speaker\": ..., \"text\": ..., "
+                    "\"intents\": [...]}.",
+        epilog="Input: one utterance a line, 'agent<TAB>text' or 'customer<TAB>text'. "
+               "Blank lines and lines\nstarting with # are skipped; more TAB fields after "
+               "the text (expected labels) are ignored.\nText in UTF-8 (a spreadsheet's "
+               "UTF-16 'Unicode text' is read too).\n\n"
+               "A bad line (no TAB, an unknown speaker, not UTF-8) is reported on stderr "
+               "with its number,\nthe other lines are still judged, and the exit status is "
+               "1. A missing file or a bad\nplaybook: one line on stderr, nothing judged, "
+               "exit status 1.\n\n"
+               "example:\n"
+               "  printf 'agent\\tSorry, could you repeat that?\\n' | callcoach playbook "
+               "test - --why")
+    pt.add_argument("file", metavar="FILE", help="the lines to judge ('-': standard input)")
+    pt.add_argument("--playbook", metavar="P", default=None,
+                    help="a playbook TOML file (default: the bundled one)")
+    pt.add_argument("--why", action="store_true",
+                    help="also say, per intent, why it matched: the words, and the pattern or "
+                         "the example sentence and how close (\"why\": {set: {...}}); and "
+                         "which sets came near but did not count, and why (\"not_counted\": "
+                         "a guard said there, or a near miss it is closer to)")
     return parser
 
 
@@ -149,6 +181,7 @@ def main(argv: list[str] | None = None) -> int:
     from audio.model_location import ModelError
     from audio.recording import RecordingError
     from coaching.playbook import PlaybookError
+    from desktop.cli.playbook_cli import PlaybookTestError
     from desktop.crash_log import log_exception
 
     try:
@@ -169,7 +202,14 @@ def main(argv: list[str] | None = None) -> int:
                             args.model, args.playbook, not args.no_transcribe, args.quiet,
                             history=not args.no_history, stereo=args.stereo_device,
                             agent_side=args.agent_side)
+        if args.command == "playbook":
+            from desktop.cli.playbook_cli import run_playbook_test
+
+            return run_playbook_test(args.file, args.playbook, args.why)
         return _open_window()
+    except PlaybookTestError as exc:
+        _error(str(exc))
+        return EXIT_FAILED
     except (RecordingError, ModelError, PlaybookError, DeviceError) as exc:
         _error(str(exc))
         return EXIT_FAILED

@@ -82,6 +82,7 @@ class MainWindow(QMainWindow):
         self.model_state = "not loaded"
         self._pending_seek: tuple[str, float] | None = None
         self.device_problem: str | None = None  # None until the devices were looked at
+        self.phrase_tryout = None  # the trainer's sentence tryout, made when first opened
         self.history = history if history is not None else self._open_history()
 
         self.live = LivePage()
@@ -325,6 +326,9 @@ class MainWindow(QMainWindow):
         v = bar.addMenu("&View")
         for i, label in enumerate(("&Live call", "&Replay", "&Scorecards")):
             self._action(v, label, lambda _=False, n=PAGES[i]: self.show_page(n), f"Ctrl+{i + 1}")
+        t = bar.addMenu("&Tools")
+        self._action(t, "&Try a sentence against the playbook\u2026", self.open_phrase_tryout,
+                     "Ctrl+T", "act_try_sentence")
         h = bar.addMenu("&Help")
         self._action(h, "&Setup assistant\u2026", self.open_first_run)
         self._action(h, "&Hearing the customer\u2026",
@@ -336,6 +340,19 @@ class MainWindow(QMainWindow):
         dialog = SettingsDialog(self.settings, self)
         if dialog.exec():
             self.apply_settings(dialog.result_settings())
+
+    def open_phrase_tryout(self) -> None:
+        """The trainer's tryout of the playbook in use (not modal: replay goes on)."""
+        from desktop.window.dialogs.phrase_tryout import PhraseTryoutDialog
+
+        if self.phrase_tryout is None:
+            self.phrase_tryout = PhraseTryoutDialog(self.settings.playbook_path, self)
+        elif self.phrase_tryout.playbook_path != self.settings.playbook_path:
+            self.phrase_tryout.use_playbook(self.settings.playbook_path)
+        self.phrase_tryout.show()
+        self.phrase_tryout.raise_()
+        self.phrase_tryout.activateWindow()
+        self.phrase_tryout.sentence.setFocus()
 
     def open_first_run(self, page: str = "welcome") -> None:
         from desktop.window.dialogs.first_run import FirstRunDialog
@@ -357,6 +374,8 @@ class MainWindow(QMainWindow):
         if new.output_device != old.output_device:
             self.replay.set_output_device(new.output_device)
         self.live.compact.set_on_top(new.compact_on_top)
+        if new.playbook_path != old.playbook_path and self.phrase_tryout is not None:
+            self.phrase_tryout.use_playbook(new.playbook_path)
         if new.model != old.model:
             self.model_label.setText("Speech model: loading\u2026")
             self.load_model()
