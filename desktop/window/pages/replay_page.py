@@ -1,9 +1,10 @@
 """The trainer's page: open a recorded call, see every cue on a timeline, play it, and
 ask "what if the thresholds were different".
 
-The analysis and every re-run of the rules happen in workers (`desktop.window.workers`); this
-page only shows results. Playback goes through `audio.playback` (a silent clock when
-there is no output device, so the transcript still follows).
+The analysis runs in a child process and every re-run of the rules in a worker thread
+(`desktop.window.workers`); this page only shows results. Playback goes through
+`audio.playback` (a silent clock when there is no output device, so the transcript
+still follows).
 """
 
 from __future__ import annotations
@@ -157,7 +158,8 @@ class ReplayPage(QWidget):
 
     # -- analysis -------------------------------------------------------------------------
     def set_transcriber(self, transcriber: Transcriber | None) -> None:
-        """The shared, already loaded model (None: analyses load their own)."""
+        """The window's loaded model. Kept for what shares it; a replay analysis runs
+        in its own process and loads its own (the model named in `open_recording`)."""
         self._transcriber = transcriber
 
     def set_agent_channel(self, channel: str) -> None:
@@ -167,14 +169,20 @@ class ReplayPage(QWidget):
     def busy(self) -> bool:
         return self._job is not None
 
+    @property
+    def engine_pid(self) -> int | None:
+        """The process analysing the current recording (None: none, or not started yet)."""
+        return self._job.pid if self._job is not None else None
+
     def open_recording(self, path: str | Path, playbook: Playbook | None = None,
                        model: str | None = None) -> None:
-        """Analyse `path` in a worker; the page shows progress and stays usable."""
+        """Analyse `path` in a child process; the page shows progress and stays usable.
+        A newer call cancels the one still running."""
         if self._job is not None:
             self._job.cancel()
         self.stop_playback()
         options = AnalysisOptions(agent_channel=self.channel.currentData(), model=model or None)
-        job = AnalysisJob(path, options, self._transcriber, playbook)
+        job = AnalysisJob(path, options, playbook)
         # Bound methods, not lambdas: a lambda would run on the worker's thread.
         job.progress.connect(self._progress)
         job.finished.connect(self._finished)

@@ -1,0 +1,75 @@
+"""Replay analysis runs in a child process: killed mid-run, the page says so and the next
+analysis works; what comes back is the call whole, re-scorable in the window.
+
+The child is killed for real, by its pid (SIGKILL: what the kernel does when memory runs
+out, and what a native fault looks like from outside).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+
+import pytest
+
+from assets import DEMO_CALL
+from audio.analysis import rescore
+from audio.contract import analysis_to_dict
+from desktop.window.pages.replay_page import ReplayPage
+
+pytestmark = [pytest.mark.model, pytest.mark.slow]
+
+
+@pytest.fixture
+def page(qtbot):
+    p = ReplayPage()
+    qtbot.addWidget(p)
+    p.resize(1000, 700)
+    p.show()
+    return p
+
+
+def test_a_killed_analysis_is_reported_and_the_next_one_succeeds(page, qtbot) -> None:
+    messages: list[str] = []
+    page.message.connect(messages.append)
+    page.open_recording(DEMO_CALL)
+    qtbot.waitUntil(lambda: page.engine_pid is not None, timeout=30_000)
+    pid = page.engine_pid
+    assert pid != os.getpid()
+    # mid-run: the child has read the call and is working on it
+    qtbot.waitUntil(lambda: page.progress.value() > 0, timeout=60_000)
+    os.kill(pid, signal.SIGKILL)
+    qtbot.waitUntil(lambda: not page.busy, timeout=30_000)
+
+    assert page.data is None
+    assert "stopped unexpectedly (exit code -9" in page.file_label.text()
+    assert messages[-1].startswith("Could not analyse the recording: the analysis stopped")
+    assert not page.progress.isVisible() and not page.cancel_button.isVisible()
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)  # reaped, not left a zombie
+
+    page.open_recording(DEMO_CALL)
+    assert page.busy
+    qtbot.waitUntil(lambda: page.data is not None and not page.busy, timeout=180_000)
+    assert page.engine_pid is None
+    a = page.data.analysis
+    assert a.timeline.utterances and a.model_name != "none", "transcribed in the child"
+    assert page.data.document["events"] and page.events
+    assert page.stack.currentIndex() == 1
+
+    # The what-if re-scores in the window, with the child's readings of every utterance
+    # (meaning matches included): unchanged thresholds give the child's cues exactly.
+    again = rescore(a.recording, a.model_name, a.timeline, a.playbook, a.timings)
+    assert analysis_to_dict(again)["events"] == page.data.document["events"]
+    assert analysis_to_dict(again)["scorecard"] == page.data.document["scorecard"]
+
+
+def test_cancel_ends_the_child_process(page, qtbot) -> None:
+    page.open_recording(DEMO_CALL)
+    qtbot.waitUntil(lambda: page.engine_pid is not None, timeout=30_000)
+    pid = page.engine_pid
+    page.cancel()
+    qtbot.waitUntil(lambda: not page.busy, timeout=30_000)
+    assert "cancelled" in page.file_label.text().lower()
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)
