@@ -24,7 +24,7 @@ import re
 import threading
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from typing import Protocol
 
 import numpy as np
@@ -120,14 +120,6 @@ class PhraseMatch:
     def end(self) -> int:
         return self.regex.end() if self.regex is not None else self.start() + len(self.phrase)
 
-    def __reduce__(self):
-        """Pickles without its `re.Match` (which does not pickle): rebuilt on load by
-        matching the same pattern at the same place of the same text, so an analysis
-        can come back whole from the window's engine process."""
-        values = tuple(getattr(self, f.name) for f in fields(self) if f.name != "regex")
-        m = self.regex
-        return _rebuild_match, (values, (m.re, m.string, m.start()) if m is not None else None)
-
     @property
     def reason(self) -> str:
         """Why it matched, for a person: the pattern, or the example and how close."""
@@ -136,11 +128,6 @@ class PhraseMatch:
         if self.how == "implied":
             return "said " + " and ".join(self.implied_by).replace("_", " ") + " together"
         return f'pattern "{self.pattern}"'
-
-
-def _rebuild_match(values: tuple, where: tuple | None) -> PhraseMatch:
-    regex = where[0].match(where[1], where[2]) if where is not None else None
-    return PhraseMatch(*values, regex=regex)
 
 
 @dataclass
@@ -188,22 +175,6 @@ class PhraseMatcher:
         self._examples: _Examples | None = None
         self._encoder: Encoder | None = None
         self._cache: OrderedDict[str, _Read] = OrderedDict()
-        self._lock = threading.RLock()
-
-    def __getstate__(self) -> dict:
-        """Pickled with its readings (clauses, similarities, matches) but without the
-        encoder and the lock: a copy unpickled in another process (the window, from its
-        engine process) answers every text already read exactly as here, and reads a
-        new text by its patterns and guards only until an encoder is attached."""
-        with self._lock:
-            state = dict(self.__dict__)
-            state["_cache"] = OrderedDict(self._cache)
-        del state["_lock"]
-        state["_encoder"] = None
-        return state
-
-    def __setstate__(self, state: dict) -> None:
-        self.__dict__.update(state)
         self._lock = threading.RLock()
 
     # -- the encoder ---------------------------------------------------------------

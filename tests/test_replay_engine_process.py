@@ -13,8 +13,6 @@ import signal
 import pytest
 
 from assets import DEMO_CALL
-from audio.analysis import rescore
-from audio.contract import analysis_to_dict
 from desktop.window.pages.replay_page import ReplayPage
 
 pytestmark = [pytest.mark.model, pytest.mark.slow]
@@ -57,11 +55,27 @@ def test_a_killed_analysis_is_reported_and_the_next_one_succeeds(page, qtbot) ->
     assert page.data.document["events"] and page.events
     assert page.stack.currentIndex() == 1
 
-    # The what-if re-scores in the window, with the child's readings of every utterance
-    # (meaning matches included): unchanged thresholds give the child's cues exactly.
-    again = rescore(a.recording, a.model_name, a.timeline, a.playbook, a.timings)
-    assert analysis_to_dict(again)["events"] == page.data.document["events"]
-    assert analysis_to_dict(again)["scorecard"] == page.data.document["scorecard"]
+    # The what-if is answered by the call's own process: unchanged thresholds give its
+    # cues exactly; a changed one changes them; the window's playbook carries the change.
+    first_events = page.data.document["events"]
+    engine_pid = page._engine.pid
+    page.whatif.set_value("slow_response_s", 1.0)
+    qtbot.waitUntil(lambda: page.data.analysis.playbook.thresholds.slow_response_s == 1.0,
+                    timeout=30_000)
+    assert page.data.document["events"] != first_events
+    assert page.whatif.changes()
+    page.whatif.set_value("slow_response_s", a.playbook.thresholds.slow_response_s)
+    qtbot.waitUntil(lambda: page.data.document["events"] == first_events, timeout=30_000)
+
+    # The shown call's process killed: the page says so and the what-if goes on in the
+    # window's process.
+    os.kill(engine_pid, signal.SIGKILL)
+    qtbot.waitUntil(lambda: page._engine is None, timeout=30_000)
+    assert "engine process ended" in messages[-1] and "exit code -9" in messages[-1]
+    page.whatif.set_value("slow_response_s", 1.0)
+    qtbot.waitUntil(lambda: page.data.analysis.playbook.thresholds.slow_response_s == 1.0,
+                    timeout=30_000)
+    assert page.data.document["events"] != first_events
 
 
 def test_cancel_ends_the_child_process(page, qtbot) -> None:

@@ -1,31 +1,40 @@
 """Replay analysis in a child process: the messages, the child's entry point, the client.
 
 The window never analyses in its own process: Whisper's Python glue, the rules and numpy
-would share the GIL with the event loop (a stutter a person sees), and a native fault or
-running out of memory would take the window down. `ReplayEngine` starts the child with
-`multiprocessing`'s spawn context and reads what it sends on a pipe. This module imports
-no Qt (the child imports it); the Qt side is `workers.AnalysisJob`.
+would share the GIL with the event loop (a stutter a person sees, worst on a busy
+machine), and a native fault or running out of memory would take the window down.
+`ReplayEngine` starts the child with `multiprocessing`'s spawn context and reads what it
+sends on a pipe. The child stays up while its call is shown, to answer the trainer's
+"what if" with the playbook it analysed with (its sentence encoder included). This
+module imports no Qt (the child imports it); the Qt side is `workers.AnalysisJob`.
 
-The schema, child to window, one message per `send` (pickled):
-    Progress(stage, fraction)   any number, fraction 0..1 of the whole analysis
-    Finished(data)              once, last: the `workers.ReplayData` of the call
-    Failed(message)             once, last: a one-line reason for the user
-The window sends nothing: it starts the child with the path and frozen options, and
-Cancel ends the child (`ReplayEngine.stop`). A child that ends without a last message
-crashed: `ReplayEngine.crash_message` says so in plain words with its exit code.
+The schema, one pickled message per `send`:
+  child to window
+    Progress(stage, fraction)         any number, fraction 0..1 of the whole analysis
+    Finished(data)                    once: the `ReplayData` of the call, without its
+                                      playbook (the window has its own copy)
+    Failed(message)                   once, instead of Finished: one line for the user
+    Rescored(generation, events, scorecard, document)   an answer to a Rescore
+  window to child
+    Rescore(generation, thresholds)   the rules and scorecard again with these
+                                      thresholds (`Thresholds` fields by name)
+Cancel, a newer call, or closing the page ends the child (`ReplayEngine.stop`). A child
+that ends on its own crashed: `ReplayEngine.crash_message` says so in plain words.
 """
 
 from __future__ import annotations
 
 import multiprocessing
 import signal
+import threading
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
 from typing import Any
 
-__all__ = ["Progress", "Finished", "Failed", "ReplayEngine", "run_analysis"]
+__all__ = ["Progress", "Finished", "Failed", "Rescore", "Rescored", "ReplayEngine",
+           "run_analysis"]
 
 _POLL_S = 0.2  # how often the reading thread looks whether it was told to stop
 
@@ -38,7 +47,7 @@ class Progress:
 
 @dataclass(frozen=True)
 class Finished:
-    data: Any  # workers.ReplayData (analysis, JSON document, loudness tracks)
+    data: Any  # ReplayData whose analysis.playbook is None
 
 
 @dataclass(frozen=True)
@@ -46,20 +55,50 @@ class Failed:
     message: str
 
 
+@dataclass(frozen=True)
+class Rescore:
+    generation: int
+    thresholds: dict[str, float]
+
+
+@dataclass(frozen=True)
+class Rescored:
+    generation: int
+    events: tuple
+    scorecard: Any
+    document: dict[str, Any]
+
+
 def run_analysis(conn: Connection, path: str, options: Any, playbook: Any) -> None:
-    """The child's entry point: `callcoach analyze`'s pipeline, reported on `conn`."""
-    from audio.analysis import analyze_recording  # imported here: the child's work
-    from desktop.window.replay_data import describe_error, make_replay_data
+    """The child's entry point: `callcoach analyze`'s pipeline, reported on `conn`, then
+    what-if answers until the window closes the pipe or ends the process."""
+    from audio.analysis import analyze_recording, rescore  # imported here: the child's work
+    from audio.contract import analysis_to_dict
+    from coaching.playbook import Thresholds
+    from desktop.window.replay_data import ReplayData, describe_error, make_replay_data
 
     try:
         analysis = analyze_recording(
             path, options, playbook=playbook,
             progress=lambda stage, f: conn.send(Progress(stage, float(f))))
-        message: Finished | Failed = Finished(make_replay_data(analysis))
+        data = make_replay_data(analysis)
     except Exception as exc:  # noqa: BLE001 - reported as a message, never raised
-        message = Failed(describe_error(exc))
-    conn.send(message)
-    conn.close()
+        conn.send(Failed(describe_error(exc)))
+        conn.close()
+        return
+    conn.send(Finished(ReplayData(replace(analysis, playbook=None), data.document,
+                                  data.tracks)))
+    while True:
+        try:
+            request = conn.recv()
+        except (EOFError, OSError):
+            return  # the window is gone
+        if isinstance(request, Rescore):
+            book = replace(analysis.playbook, thresholds=Thresholds(**request.thresholds))
+            a = rescore(analysis.recording, analysis.model_name, analysis.timeline, book,
+                        analysis.timings)
+            conn.send(Rescored(request.generation, a.events, a.scorecard,
+                               analysis_to_dict(a)))
 
 
 def _exit_words(code: int | None) -> str:
@@ -72,16 +111,17 @@ def _exit_words(code: int | None) -> str:
 
 
 class ReplayEngine:
-    """One analysis in one child process, read from the thread that iterates `messages`."""
+    """One call's child process, read from the thread that iterates `messages`."""
 
     def __init__(self, path: str | Path, options: Any, playbook: Any = None) -> None:
         ctx = multiprocessing.get_context("spawn")
-        self._conn, child_conn = ctx.Pipe(duplex=False)
+        self._conn, child_conn = ctx.Pipe(duplex=True)
+        self._send_lock = threading.Lock()
         self.process = ctx.Process(target=run_analysis, name="callcoach-replay",
                                    args=(child_conn, str(path), options, playbook),
                                    daemon=True)
         self.process.start()
-        child_conn.close()  # the child holds the only writing end: EOF when it ends
+        child_conn.close()  # the child holds the only other end: EOF when it ends
         self.stopped = False
 
     @property
@@ -89,14 +129,26 @@ class ReplayEngine:
         return self.process.pid
 
     def stop(self) -> None:
-        """End the child now (Cancel, or a newer analysis); its result is dropped."""
+        """End the child now (Cancel, a newer call, the page closed); nothing more of
+        it is reported."""
         self.stopped = True
         if self.process.is_alive():
             self.process.kill()
 
-    def messages(self) -> Iterator[Progress | Finished | Failed]:
-        """What the child sends, until its last message, its end, or `stop`. Unpickling
-        happens here, on the caller's thread."""
+    def request(self, message: Rescore) -> bool:
+        """Send a request from any thread; False if the child is gone."""
+        with self._send_lock:
+            if self.stopped or self._conn.closed:
+                return False
+            try:
+                self._conn.send(message)
+            except (OSError, ValueError):
+                return False
+            return True
+
+    def messages(self) -> Iterator[Progress | Finished | Failed | Rescored]:
+        """What the child sends, until it ends or `stop`. Unpickling happens here, on
+        the caller's thread."""
         while not self.stopped:
             ready = wait([self._conn, self.process.sentinel], _POLL_S)
             if not ready:
@@ -106,13 +158,16 @@ class ReplayEngine:
             try:
                 message = self._conn.recv()
             except (EOFError, OSError):
-                break  # the child ended without a last message
-            yield message
-            if isinstance(message, (Finished, Failed)):
+                break  # the child ended
+            if self.stopped:
                 break
-        self._conn.close()
+            yield message
+            if isinstance(message, Failed):
+                break
+        with self._send_lock:
+            self._conn.close()
         self.process.join(5.0)
-        if self.process.is_alive():  # sent its last message and hangs on exit
+        if self.process.is_alive():  # told to stop, or said Failed and hangs on exit
             self.process.kill()
             self.process.join()
 

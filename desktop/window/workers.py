@@ -11,6 +11,7 @@ it sends, so neither the GIL nor a crash is shared with the window.
 from __future__ import annotations
 
 import threading
+from dataclasses import asdict, replace
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
@@ -18,8 +19,15 @@ from PySide6.QtCore import QObject, QThread, Signal, Slot
 from audio.analysis import AnalysisOptions, rescore
 from audio.contract import analysis_to_dict
 from audio.transcribe import Transcriber, TranscriberConfig
-from coaching.playbook import Playbook
-from desktop.window.engine_process import Failed, Finished, Progress, ReplayEngine
+from coaching.playbook import Playbook, load_playbook
+from desktop.window.engine_process import (
+    Failed,
+    Finished,
+    Progress,
+    ReplayEngine,
+    Rescore,
+    Rescored,
+)
 from desktop.window.replay_data import (
     PLOT_POINTS_PER_S,
     ReplayData,
@@ -73,18 +81,22 @@ class ModelLoadJob(_Job):
 
 
 class AnalysisJob(_Job):
-    """Analyse one recording in a child process (`engine_process.ReplayEngine`).
+    """Analyse one recording in a child process (`engine_process.ReplayEngine`), then
+    answer the what-if for that call from the same child until `stop()`.
 
-    `cancel()` from any thread ends the child at once; a child that dies (killed, a
-    native fault, out of memory) is reported as `failed` in plain words, and the next
-    analysis starts a new one. The speech model is the child's own (`options.model`).
+    `cancel()` from any thread ends an analysis at once; a child that dies (killed, a
+    native fault, out of memory) is reported as `failed` in plain words (or, once the
+    call is shown, as `ended`), and the next analysis starts a new one. The speech model
+    is the child's own (`options.model`).
     """
 
+    started = Signal(int)  # the child's pid
     progress = Signal(str, float)
     finished = Signal(object)  # ReplayData
     failed = Signal(str)
     cancelled = Signal()
-    started = Signal(int)  # the child's pid
+    rescored = Signal(int, object)  # generation, ReplayData (as RescoreJob.finished)
+    ended = Signal(str)  # the child of a shown call stopped on its own: why
 
     def __init__(self, path: str | Path, options: AnalysisOptions,
                  playbook: Playbook | None = None) -> None:
@@ -93,46 +105,83 @@ class AnalysisJob(_Job):
         self.options = options
         self.playbook = playbook
         self.pid: int | None = None
+        self.data: ReplayData | None = None
         self._lock = threading.Lock()
-        self._cancelled = False
+        self._stopped = False
         self._engine: ReplayEngine | None = None
+        self._asked: dict[int, Playbook] = {}
 
     def cancel(self) -> None:
+        """End the child (an analysis under way, or the call shown); nothing more of
+        it is reported but `cancelled` if it was still analysing."""
         with self._lock:
-            self._cancelled = True
+            self._stopped = True
             engine = self._engine
         if engine is not None:
             engine.stop()
 
+    stop = cancel
+
+    def rescore(self, generation: int, playbook: Playbook) -> bool:
+        """Ask the child for the rules and scorecard with `playbook`'s thresholds; the
+        answer comes as `rescored`. False if there is no child to ask."""
+        with self._lock:
+            engine = self._engine if self.data is not None and not self._stopped else None
+            if engine is None:
+                return False
+            self._asked[generation] = playbook
+        return engine.request(Rescore(generation, asdict(playbook.thresholds)))
+
     def _work(self) -> None:
         with self._lock:
-            if self._cancelled:
+            if self._stopped:
                 self.cancelled.emit()
                 return
             engine = self._engine = ReplayEngine(self.path, self.options, self.playbook)
         self.pid = engine.pid
         self.started.emit(engine.pid)
-        last = None
+        book = self.playbook or load_playbook(self.options.playbook_path)
+        failed = None
         for message in engine.messages():
             if isinstance(message, Progress):
                 self.progress.emit(message.stage, message.fraction)
-            else:
-                last = message
-        if self._cancelled:
-            self.cancelled.emit()
-        elif isinstance(last, Finished):
-            self.finished.emit(last.data)
-        elif isinstance(last, Failed):
-            self.failed.emit(last.message)
-        else:
+            elif isinstance(message, Finished):
+                d = message.data
+                self.data = ReplayData(replace(d.analysis, playbook=book), d.document,
+                                       d.tracks)
+                self.finished.emit(self.data)
+            elif isinstance(message, Rescored):
+                self._answer(message)
+            elif isinstance(message, Failed):
+                failed = message.message
+        if self._stopped:
+            if self.data is None:
+                self.cancelled.emit()
+        elif failed is not None:
+            self.failed.emit(failed)
+        elif self.data is None:
             self.failed.emit(engine.crash_message)
+        else:
+            self.ended.emit(engine.crash_message)
+
+    def _answer(self, message: Rescored) -> None:
+        with self._lock:
+            book = self._asked.pop(message.generation, None)
+        if book is None or self.data is None:
+            return
+        analysis = replace(self.data.analysis, playbook=book, events=message.events,
+                           scorecard=message.scorecard)
+        self.rescored.emit(message.generation,
+                           ReplayData(analysis, message.document, self.data.tracks))
 
     def _fail(self, message: str) -> None:
         self.failed.emit(message)
 
 
 class RescoreJob(_Job):
-    """The trainer's "what if": the rules and scorecard again with other thresholds.
+    """The trainer's "what if" in the window's process: the rules and scorecard again
+    with other thresholds, for a call whose engine process is gone (e.g. one shown
+    from data). The replay page asks the call's child first (`AnalysisJob.rescore`).
 
     No audio work and no transcription. `generation` lets the page drop answers to
     questions it has since replaced (a slider dragged on).
