@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
 
 import pytest
 
@@ -87,3 +89,12 @@ def test_cancel_ends_the_child_process(page, qtbot) -> None:
     assert "cancelled" in page.file_label.text().lower()
     with pytest.raises(ProcessLookupError):
         os.kill(pid, 0)
+
+
+def test_the_child_side_imports_no_qt() -> None:
+    """What the spawned child imports (its entry point and what it builds) loads no Qt."""
+    code = ("import sys; import desktop.window.engine_process, desktop.window.replay_data; "
+            "import audio.analysis; print(sorted(m for m in sys.modules if 'PySide' in m))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, timeout=120)
+    assert out.stdout.strip() == "[]"

@@ -25,6 +25,7 @@ that ends on its own crashed: `ReplayEngine.crash_message` says so in plain word
 from __future__ import annotations
 
 import multiprocessing
+import os
 import signal
 import threading
 from collections.abc import Iterator
@@ -67,6 +68,22 @@ class Rescored:
     events: tuple
     scorecard: Any
     document: dict[str, Any]
+
+
+CHILD_NICENESS = 10  # below the window: its GUI thread takes a core the moment it needs one
+
+
+def _yield_to_the_window(pid: int) -> None:
+    """Run the child below the window's priority: on a busy 2-core machine the analysis
+    (its imports, Whisper's threads, the rules) would otherwise keep the GUI thread off
+    the CPU for a hundred milliseconds at a time; a replay analysis can wait, the window
+    cannot. Set from the parent the moment the child exists, before its imports."""
+    setpriority = getattr(os, "setpriority", None)  # POSIX; Windows has priority classes
+    if setpriority is not None:
+        try:
+            setpriority(os.PRIO_PROCESS, pid, CHILD_NICENESS)
+        except OSError:
+            pass
 
 
 def run_analysis(conn: Connection, path: str, options: Any, playbook: Any) -> None:
@@ -121,6 +138,7 @@ class ReplayEngine:
                                    args=(child_conn, str(path), options, playbook),
                                    daemon=True)
         self.process.start()
+        _yield_to_the_window(self.process.pid)
         child_conn.close()  # the child holds the only other end: EOF when it ends
         self.stopped = False
 
