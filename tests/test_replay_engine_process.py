@@ -98,3 +98,18 @@ def test_the_child_side_imports_no_qt() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True, timeout=120)
     assert out.stdout.strip() == "[]"
+
+
+def test_a_playbook_with_an_encoder_goes_to_the_child_without_it() -> None:
+    """The window's playbook may have the sentence encoder attached; what the child gets
+    has none (and attaches its own), with the same thresholds and phrase sets."""
+    import pickle
+
+    from audio.sentence_encoder import attach_encoder
+    from coaching.playbook import load_playbook
+
+    book = load_playbook()
+    attach_encoder(book, wait=None)
+    copy = pickle.loads(pickle.dumps(book))
+    assert copy.encoder_name is None and copy.thresholds == book.thresholds
+    assert copy.find("apology", "I'm so sorry about that") is not None

@@ -27,8 +27,11 @@ from __future__ import annotations
 import multiprocessing
 import os
 import signal
+import sys
 import threading
+import types
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
@@ -68,6 +71,24 @@ class Rescored:
     events: tuple
     scorecard: Any
     document: dict[str, Any]
+
+
+_START_LOCK = threading.Lock()
+
+
+@contextmanager
+def _without_main_module() -> Iterator[None]:
+    """Spawn re-runs the parent's `__main__` in the child (the GUI's entry script, a
+    test's script), which would import Qt there, or start a window; the child needs
+    none of it, so the parent's main module is out of sight while the child starts."""
+    with _START_LOCK:
+        main = sys.modules.get("__main__")
+        sys.modules["__main__"] = types.ModuleType("__main__")
+        try:
+            yield
+        finally:
+            if main is not None:
+                sys.modules["__main__"] = main
 
 
 CHILD_NICENESS = 10  # below the window: its GUI thread takes a core the moment it needs one
@@ -137,7 +158,8 @@ class ReplayEngine:
         self.process = ctx.Process(target=run_analysis, name="callcoach-replay",
                                    args=(child_conn, str(path), options, playbook),
                                    daemon=True)
-        self.process.start()
+        with _without_main_module():
+            self.process.start()
         _yield_to_the_window(self.process.pid)
         child_conn.close()  # the child holds the only other end: EOF when it ends
         self.stopped = False
