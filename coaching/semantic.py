@@ -177,6 +177,15 @@ class PhraseMatcher:
         self._cache: OrderedDict[str, _Read] = OrderedDict()
         self._lock = threading.RLock()
 
+    def __getstate__(self) -> dict:
+        """Pickled as it was built: patterns, meanings and settings, without the encoder,
+        the readings or the lock; the process that unpickles it (the replay engine's)
+        attaches its own encoder."""
+        return {"patterns": self.patterns, "meanings": self.meanings, "config": self.config}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__init__(state["patterns"], state["meanings"], state["config"])
+
     # -- the encoder ---------------------------------------------------------------
 
     @property

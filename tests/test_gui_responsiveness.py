@@ -1,13 +1,17 @@
 """The GUI thread never waits on audio or Whisper: measured on a long recording.
 
 A 5 ms QTimer on the GUI thread records how late each tick comes while a 4-minute call
-is analysed (transcription included, the model already loaded as the window does at
-start-up), shown on the replay page, re-scored by the what-if and sought through. A tick
-that comes late by more than the budget means something blocked the event loop.
+is analysed (in the replay engine's child process, transcription included), shown on
+the replay page, re-scored by the what-if and sought through. A tick that comes late by
+more than the budget means something blocked the event loop. It runs on an otherwise
+idle machine and beside a process that keeps one core busy (the 2-core CI machine
+running something else), as an agent's PC would be.
 """
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
 
 import numpy as np
@@ -16,12 +20,11 @@ import soundfile as sf
 from PySide6.QtCore import QTimer
 
 from assets import DEMO_CALL
-from audio.transcribe import Transcriber
 from desktop.window.pages.replay_page import ReplayPage
 
 pytestmark = [pytest.mark.model, pytest.mark.slow]
 
-MAX_BLOCK_S = 0.05  # the issue's budget; measured 20-31 ms here on 2 cores
+MAX_BLOCK_S = 0.05  # the issue's budget (see the README for the gaps measured)
 
 
 class GapProbe:
@@ -61,18 +64,31 @@ def long_call(tmp_path_factory):
     return path
 
 
-def test_long_recording_never_blocks_the_gui_thread(qtbot, long_call) -> None:
-    transcriber = Transcriber()
-    transcriber.load()
+@pytest.fixture(params=["idle", "beside a busy core"])
+def machine(request):
+    """Nothing else running, or a process spinning on one of the two cores."""
+    if request.param == "idle":
+        yield request.param
+        return
+    spinner = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    try:
+        yield request.param
+    finally:
+        spinner.kill()
+        spinner.wait()
+
+
+def test_long_recording_never_blocks_the_gui_thread(qtbot, long_call, machine) -> None:
     page = ReplayPage()
-    page.set_transcriber(transcriber)
+    qtbot.addWidget(page)
     page.resize(1200, 800)
     page.show()
     probe = GapProbe()
 
     probe.start()
     page.open_recording(long_call)
-    qtbot.waitUntil(lambda: page.data is not None and not page.busy, timeout=180_000)
+    # the child takes longer beside a busy core
+    qtbot.waitUntil(lambda: page.data is not None and not page.busy, timeout=400_000)
     qtbot.wait(200)  # the loop idles a moment after the call is shown
     analysis = (probe.worst, probe.p99, len(probe.gaps))
     assert page.data.analysis.timeline.utterances, "the long call was transcribed"
@@ -85,8 +101,10 @@ def test_long_recording_never_blocks_the_gui_thread(qtbot, long_call) -> None:
         page.seek(t)
         qtbot.wait(20)
     interaction = (probe.worst, probe.p99, len(probe.gaps))
-    print(f"analysis: worst {analysis[0] * 1000:.0f} ms, p99 {analysis[1] * 1000:.0f} ms; "
-          f"what-if and seeks: worst {interaction[0] * 1000:.0f} ms")
+    print(f"\n{machine}: analysis: worst {analysis[0] * 1000:.0f} ms, "
+          f"p99 {analysis[1] * 1000:.0f} ms; "
+          f"what-if and seeks: worst {interaction[0] * 1000:.0f} ms, "
+          f"p99 {interaction[1] * 1000:.0f} ms")
     assert analysis[2] > 100 and interaction[2] > 10, "the probe did not run"
     assert analysis[0] < MAX_BLOCK_S, analysis
     assert analysis[1] < 0.03, analysis

@@ -384,6 +384,7 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt's name
         self.store.set_window_state("geometry", bytes(self.saveGeometry()))
         self.replay.cancel()
+        self.replay.close_engines()
         self.replay.stop_playback()
         self.live.shutdown()
         wait_for_jobs()

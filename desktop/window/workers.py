@@ -3,76 +3,41 @@
 Each job is a QObject moved to its own QThread (`start_job`), handed frozen inputs, and
 reports only through signals, so the GUI thread never waits on audio or Whisper. Errors a
 user can cause (a bad file, a missing model) arrive as one-line messages, never as
-exceptions in the event loop.
+exceptions in the event loop. A replay analysis runs in a child process
+(`engine_process`): its job's thread only waits on the child's pipe and unpickles what
+it sends, so neither the GIL nor a crash is shared with the window.
 """
 
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+from dataclasses import asdict, replace
 from pathlib import Path
-from typing import Any
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
-from audio.analysis import (
-    AnalysisCancelled,
-    AnalysisOptions,
-    CallAnalysis,
-    analyze_recording,
-    loudness_tracks,
-    rescore,
-)
+from audio.analysis import AnalysisOptions, rescore
 from audio.contract import analysis_to_dict
-from audio.model_location import ModelError
-from audio.recording import RecordingError
 from audio.transcribe import Transcriber, TranscriberConfig
-from coaching.playbook import Playbook, PlaybookError
-from desktop.crash_log import log_exception
+from coaching.playbook import Playbook, load_playbook
+from desktop.window.engine_process import (
+    Failed,
+    Finished,
+    Progress,
+    ReplayEngine,
+    Rescore,
+    Rescored,
+)
+from desktop.window.replay_data import (
+    PLOT_POINTS_PER_S,
+    ReplayData,
+    describe_error,
+    make_replay_data,
+)
 
 __all__ = ["ReplayData", "AnalysisJob", "RescoreJob", "ModelLoadJob", "start_job",
-           "wait_for_jobs",
+           "wait_for_jobs", "make_replay_data",
            "PLOT_POINTS_PER_S"]
-
-PLOT_POINTS_PER_S = 10.0  # loudness envelope resolution on the replay timeline
-
-
-@dataclass(frozen=True)
-class ReplayData:
-    """An analysed call with everything the replay page shows, computed off the GUI thread.
-
-    Attributes:
-        analysis: the engine's result (timeline, events, scorecard).
-        document: the same as `callcoach analyze` JSON (schema 1), for history and export.
-        tracks: downsampled loudness per party (`loudness_tracks`) for the timeline.
-    """
-
-    analysis: CallAnalysis
-    document: dict[str, Any]
-    tracks: dict[str, list]
-
-    @property
-    def path(self) -> str:
-        return self.analysis.recording.path
-
-
-def make_replay_data(analysis: CallAnalysis) -> ReplayData:
-    return ReplayData(analysis, analysis_to_dict(analysis),
-                      loudness_tracks(analysis.timeline, PLOT_POINTS_PER_S))
-
-
-_EXPECTED = (RecordingError, ModelError, PlaybookError)  # the user's input, said in one line
-
-
-def _describe(exc: BaseException) -> str:
-    """A user-facing line for anything an analysis can raise; the unexpected ones are
-    also written, with their traceback, to the error log."""
-    if isinstance(exc, _EXPECTED):
-        return str(exc)
-    if isinstance(exc, MemoryError):
-        return "the recording is too large to analyse in memory"
-    log = log_exception(exc)
-    return f"unexpected error ({type(exc).__name__}: {exc}); details in {log}"
 
 
 class _Job(QObject):
@@ -85,7 +50,7 @@ class _Job(QObject):
         try:
             self._work()
         except Exception as exc:  # noqa: BLE001 - reported as a message, never raised
-            self._fail(_describe(exc))
+            self._fail(describe_error(exc))
         finally:
             self.done.emit()
 
@@ -116,46 +81,107 @@ class ModelLoadJob(_Job):
 
 
 class AnalysisJob(_Job):
-    """Analyse one recording; `cancel()` from any thread stops it at the next stage."""
+    """Analyse one recording in a child process (`engine_process.ReplayEngine`), then
+    answer the what-if for that call from the same child until `stop()`.
 
+    `cancel()` from any thread ends an analysis at once; a child that dies (killed, a
+    native fault, out of memory) is reported as `failed` in plain words (or, once the
+    call is shown, as `ended`), and the next analysis starts a new one. The speech model
+    is the child's own (`options.model`).
+    """
+
+    started = Signal(int)  # the child's pid
     progress = Signal(str, float)
     finished = Signal(object)  # ReplayData
     failed = Signal(str)
     cancelled = Signal()
+    rescored = Signal(int, object)  # generation, ReplayData (as RescoreJob.finished)
+    ended = Signal(str)  # the child of a shown call stopped on its own: why
 
     def __init__(self, path: str | Path, options: AnalysisOptions,
-                 transcriber: Transcriber | None = None,
                  playbook: Playbook | None = None) -> None:
         super().__init__()
         self.path = str(path)
         self.options = options
-        self.transcriber = transcriber
         self.playbook = playbook
-        self._cancel = threading.Event()
+        self.pid: int | None = None
+        self.data: ReplayData | None = None
+        self._lock = threading.Lock()
+        self._stopped = False
+        self._engine: ReplayEngine | None = None
+        self._asked: dict[int, Playbook] = {}
 
     def cancel(self) -> None:
-        self._cancel.set()
+        """End the child (an analysis under way, or the call shown); nothing more of
+        it is reported but `cancelled` if it was still analysing."""
+        with self._lock:
+            self._stopped = True
+            engine = self._engine
+        if engine is not None:
+            engine.stop()
+
+    stop = cancel
+
+    def rescore(self, generation: int, playbook: Playbook) -> bool:
+        """Ask the child for the rules and scorecard with `playbook`'s thresholds; the
+        answer comes as `rescored`. False if there is no child to ask."""
+        with self._lock:
+            engine = self._engine if self.data is not None and not self._stopped else None
+            if engine is None:
+                return False
+            self._asked[generation] = playbook
+        return engine.request(Rescore(generation, asdict(playbook.thresholds)))
 
     def _work(self) -> None:
-        try:
-            analysis = analyze_recording(
-                self.path, self.options, transcriber=self.transcriber, playbook=self.playbook,
-                progress=lambda stage, f: self.progress.emit(stage, float(f)),
-                cancel=self._cancel.is_set)
-        except AnalysisCancelled:
-            self.cancelled.emit()
+        with self._lock:
+            if self._stopped:
+                self.cancelled.emit()
+                return
+            engine = self._engine = ReplayEngine(self.path, self.options, self.playbook)
+        self.pid = engine.pid
+        self.started.emit(engine.pid)
+        book = self.playbook or load_playbook(self.options.playbook_path)
+        failed = None
+        for message in engine.messages():
+            if isinstance(message, Progress):
+                self.progress.emit(message.stage, message.fraction)
+            elif isinstance(message, Finished):
+                d = message.data
+                self.data = ReplayData(replace(d.analysis, playbook=book), d.document,
+                                       d.tracks)
+                self.finished.emit(self.data)
+            elif isinstance(message, Rescored):
+                self._answer(message)
+            elif isinstance(message, Failed):
+                failed = message.message
+        if self._stopped:
+            if self.data is None:
+                self.cancelled.emit()
+        elif failed is not None:
+            self.failed.emit(failed)
+        elif self.data is None:
+            self.failed.emit(engine.crash_message)
+        else:
+            self.ended.emit(engine.crash_message)
+
+    def _answer(self, message: Rescored) -> None:
+        with self._lock:
+            book = self._asked.pop(message.generation, None)
+        if book is None or self.data is None:
             return
-        if self._cancel.is_set():
-            self.cancelled.emit()
-            return
-        self.finished.emit(make_replay_data(analysis))
+        analysis = replace(self.data.analysis, playbook=book, events=message.events,
+                           scorecard=message.scorecard)
+        self.rescored.emit(message.generation,
+                           ReplayData(analysis, message.document, self.data.tracks))
 
     def _fail(self, message: str) -> None:
         self.failed.emit(message)
 
 
 class RescoreJob(_Job):
-    """The trainer's "what if": the rules and scorecard again with other thresholds.
+    """The trainer's "what if" in the window's process: the rules and scorecard again
+    with other thresholds, for a call whose engine process is gone (e.g. one shown
+    from data). The replay page asks the call's child first (`AnalysisJob.rescore`).
 
     No audio work and no transcription. `generation` lets the page drop answers to
     questions it has since replaced (a slider dragged on).

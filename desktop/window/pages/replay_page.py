@@ -1,9 +1,10 @@
 """The trainer's page: open a recorded call, see every cue on a timeline, play it, and
 ask "what if the thresholds were different".
 
-The analysis and every re-run of the rules happen in workers (`desktop.window.workers`); this
-page only shows results. Playback goes through `audio.playback` (a silent clock when
-there is no output device, so the transcript still follows).
+The analysis runs in a child process and every re-run of the rules in a worker thread
+(`desktop.window.workers`); this page only shows results. Playback goes through
+`audio.playback` (a silent clock when there is no output device, so the transcript
+still follows).
 """
 
 from __future__ import annotations
@@ -80,7 +81,8 @@ class ReplayPage(QWidget):
         self.setAcceptDrops(True)
         self.data: ReplayData | None = None
         self.base_event_count = 0
-        self._job: AnalysisJob | None = None
+        self._job: AnalysisJob | None = None  # the analysis under way
+        self._engine: AnalysisJob | None = None  # the shown call's, for the what-if
         self._generation = 0
         self._player: CallPlayer | SilentClock | None = None  # made at the first Play
         self._output_device: str | None = None
@@ -157,7 +159,8 @@ class ReplayPage(QWidget):
 
     # -- analysis -------------------------------------------------------------------------
     def set_transcriber(self, transcriber: Transcriber | None) -> None:
-        """The shared, already loaded model (None: analyses load their own)."""
+        """The window's loaded model. Kept for what shares it; a replay analysis runs
+        in its own process and loads its own (the model named in `open_recording`)."""
         self._transcriber = transcriber
 
     def set_agent_channel(self, channel: str) -> None:
@@ -167,19 +170,27 @@ class ReplayPage(QWidget):
     def busy(self) -> bool:
         return self._job is not None
 
+    @property
+    def engine_pid(self) -> int | None:
+        """The process analysing the current recording (None: none, or not started yet)."""
+        return self._job.pid if self._job is not None else None
+
     def open_recording(self, path: str | Path, playbook: Playbook | None = None,
                        model: str | None = None) -> None:
-        """Analyse `path` in a worker; the page shows progress and stays usable."""
+        """Analyse `path` in a child process; the page shows progress and stays usable.
+        A newer call cancels the one still running."""
         if self._job is not None:
             self._job.cancel()
         self.stop_playback()
         options = AnalysisOptions(agent_channel=self.channel.currentData(), model=model or None)
-        job = AnalysisJob(path, options, self._transcriber, playbook)
+        job = AnalysisJob(path, options, playbook)
         # Bound methods, not lambdas: a lambda would run on the worker's thread.
         job.progress.connect(self._progress)
         job.finished.connect(self._finished)
         job.failed.connect(self._failed)
         job.cancelled.connect(self._cancelled)
+        job.rescored.connect(self._rescored)
+        job.ended.connect(self._engine_ended)
         self._job = job
         self.file_label.setText(Path(path).name)
         self.progress.setValue(0)
@@ -211,9 +222,30 @@ class ReplayPage(QWidget):
         return True
 
     def _finished(self, data: ReplayData) -> None:
+        job = self.sender()
         if self._done():
             self.show_call(data)
+            self._engine = job  # its process stays up to answer the what-if
             self.analysed.emit(data)
+        elif isinstance(job, AnalysisJob):
+            job.stop()  # replaced meanwhile: its process is not needed
+
+    def _engine_ended(self, message: str) -> None:
+        if self.sender() is self._engine and self._engine is not None:
+            self._engine = None
+            self.message.emit(f"The shown call's engine process ended: {message}; "
+                              "the what-if now runs in the window")
+
+    def close_engines(self) -> None:
+        """End every child process of the page (the window closes)."""
+        for job in (self._job, self._engine):
+            if job is not None:
+                job.stop()
+        self._engine = None
+
+    def closeEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        self.close_engines()
+        super().closeEvent(event)
 
     def _failed(self, message: str) -> None:
         if self._done():
@@ -230,6 +262,9 @@ class ReplayPage(QWidget):
         """Put an analysed call on the page. Everything heavy was done in the job; what
         is left is split over two turns of the event loop so neither blocks it long."""
         self.stop_playback()
+        if self._engine is not None:
+            self._engine.stop()  # the previous call's process
+            self._engine = None
         self.data = data
         self._seek_pos = 0.0
         self.base_event_count = len(data.analysis.events)
@@ -261,6 +296,8 @@ class ReplayPage(QWidget):
         if self.data is None:
             return
         self._generation += 1
+        if self._engine is not None and self._engine.rescore(self._generation, playbook):
+            return  # the call's own process answers, with the playbook it analysed with
         job = RescoreJob(self._generation, self.data, playbook)
         job.finished.connect(self._rescored)
         job.failed.connect(self._rescore_failed)
