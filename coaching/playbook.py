@@ -8,8 +8,16 @@ from __future__ import annotations
 
 import re
 import tomllib
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
+
+from coaching.redaction_config import (
+    RedactionConfig,
+    RedactionConfigError,
+    bundled_section,
+    default_redaction,
+    parse_redaction,
+)
 
 __all__ = ["Thresholds", "PromptSpec", "PromptPolicyConfig", "Playbook", "PlaybookError",
            "load_playbook", "default_playbook_path", "normalize_text"]
@@ -80,6 +88,7 @@ class Playbook:
     prompts: dict[str, PromptSpec]
     phrases: dict[str, tuple[re.Pattern[str], ...]]
     source: str = "default"
+    redaction: RedactionConfig = field(default_factory=default_redaction)
 
     def prompt_for(self, kind: str) -> PromptSpec:
         return self.prompts.get(kind, PromptSpec(kind, "", 10))
@@ -157,6 +166,8 @@ def load_playbook(path: str | Path | None = None) -> Playbook:
                 raise PlaybookError(f"[prompts.{kind}] needs text = \"...\"")
             prompts[kind] = PromptSpec(kind, spec.get("text", ""), int(spec.get("priority", 50)))
         phrases = {name: _compile(name, pats) for name, pats in data.get("phrases", {}).items()}
-    except PlaybookError as exc:
+        redaction = parse_redaction(data.get("redaction", {}), bundled_section())
+    except (PlaybookError, RedactionConfigError) as exc:
         raise PlaybookError(f"{file}: {exc}") from None
-    return Playbook(thresholds, policy, prompts, phrases, source=str(file))
+    return Playbook(thresholds, policy, prompts, phrases, source=str(file),
+                    redaction=redaction)

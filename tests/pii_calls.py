@@ -1,0 +1,112 @@
+"""Synthesized calls in which the customer gives personal data, for the redaction tests.
+
+The wording was chosen for Whisper tiny.en on espeak-ng's voices (checked by hand; a test
+also checks it on every run with redaction turned off): digits read one by one with
+commas come through as digits or digit words ("4, 5, 3, 9", "Zero three four three");
+"the expiry date" on its own is heard as "the fiery date", "expiration date" is not; a
+customer's "No, ..." after digits comes out as "0".
+The card number is a Luhn-valid Visa test number with no repeated groups (Whisper
+miscounts "one one one one").
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from tests.callsynth import Line, SynthCall, synth_call
+
+__all__ = ["CARD", "CARD_GROUPS", "CVV", "EXPIRY", "SSN", "DOB_YEAR", "card_call_lines",
+           "identity_call_lines", "make_card_call", "make_identity_call", "digit_stream",
+           "secrets_in", "ALL_SECRETS"]
+
+A, C = "agent", "customer"
+CARD_GROUPS = ("4539", "1488", "0343", "6467")
+CARD = "".join(CARD_GROUPS)
+CVV = "739"
+EXPIRY = "0827"
+SSN = "219098765"
+DOB_YEAR = "1980"
+_WORDS = "zero one two three four five six seven eight nine".split()
+
+
+def _spoken(digits: str) -> str:
+    """'4539' -> 'four, five, three, nine.'"""
+    return ", ".join(_WORDS[int(d)] for d in digits) + "."
+
+
+def card_call_lines() -> list[Line]:
+    """The customer reads a card number in groups, the agent saying "okay" between them,
+    then its expiry date and its security code."""
+    lines = [
+        Line(A, "Thank you for calling Acme support, my name is Sam. How can I help you?"),
+        Line(C, "Hi, I would like to pay my bill please."),
+        Line(A, "Of course. What is the long number on the front of the card?"),
+    ]
+    for i, group in enumerate(CARD_GROUPS):
+        lines.append(Line(C, _spoken(group), gap=0.7))
+        if i < len(CARD_GROUPS) - 1:
+            lines.append(Line(A, "okay", gap=0.5))
+    lines += [
+        Line(A, "Thank you. And what is the expiration date?", gap=0.8),
+        Line(C, _spoken(EXPIRY)),
+        Line(A, "And the security code on the back of the card?"),
+        Line(C, "It is " + _spoken(CVV)),
+        Line(A, "Thank you, the payment has gone through. Is there anything else I can "
+                "help you with today?"),
+        Line(C, "That is all, thank you. Bye."),
+    ]
+    return lines
+
+
+def identity_call_lines() -> list[Line]:
+    """The customer gives a social security number and a date of birth."""
+    return [
+        Line(A, "Thank you for calling Acme support, my name is Sam. How can I help you?"),
+        Line(C, "Hi, I need to update my account details."),
+        Line(A, "Sure. Can I have your social security number please?"),
+        Line(C, _spoken(SSN)),
+        Line(A, "Thank you. And can you confirm your date of birth?"),
+        Line(C, "It is the fifteenth of March, nineteen eighty."),
+        Line(A, "Thank you, your details are updated. Is there anything else I can help "
+                "you with today?"),
+        Line(C, "No, that is all, thank you. Bye."),
+    ]
+
+
+def make_card_call(path: Path) -> SynthCall:
+    return synth_call(card_call_lines(), path)
+
+
+def make_identity_call(path: Path) -> SynthCall:
+    return synth_call(identity_call_lines(), path)
+
+
+# Digit words as the test reads them back, independently of the redactor's own parser.
+_READ = {w: str(i) for i, w in enumerate(_WORDS)} | {"oh": "0"}
+
+
+def digit_stream(text: str) -> str:
+    """Every digit in a text in order, digit words included, all else dropped: a card
+    number written "4 -5 -3 -9" or "four five three nine" shows as "4539"."""
+    out = []
+    for token in re.findall(r"[A-Za-z]+|\d", text):
+        out.append(token if token.isdigit() else _READ.get(token.lower(), ""))
+    return "".join(out)
+
+
+ALL_SECRETS = {"card number": CARD, "card groups": CARD_GROUPS, "security code": CVV,
+               "expiry": EXPIRY, "ssn": SSN, "date of birth": DOB_YEAR}
+
+
+def secrets_in(text: str, secrets: dict | None = None) -> list[str]:
+    """Which of the secrets a text holds, read as a digit stream (so "4539" and "four,
+    five, three, nine" both count): the card's groups, its security code and expiry
+    next to each other, the SSN."""
+    stream = digit_stream(text)
+    found = []
+    for name, value in (secrets or ALL_SECRETS).items():
+        values = value if isinstance(value, tuple) else (value,)
+        if any(v in stream for v in values):
+            found.append(name)
+    return found
