@@ -197,8 +197,18 @@ class LiveEngine:
             if raw is not None:
                 for u in self.redactor.feed(raw):
                     self._accept(u)
-        for u in self.redactor.tick(self._t):
-            self._accept(u)
+        for speaker in self.tracks:
+            for u in self.redactor.tick(self._heard_until(speaker), speaker):
+                self._accept(u)
+
+    def _heard_until(self, speaker: str) -> float:
+        """Call time up to which all of `speaker`'s speech is transcribed."""
+        until = [self._t]
+        since = self.tracks[speaker].analyzer.speech_since
+        if since is not None:
+            until.append(since)
+        until += [start for spk, start, _ in self._jobs.values() if spk == speaker]
+        return min(until)
 
     def _accept(self, u: Utterance) -> None:
         """A redacted utterance, final: the transcript, the rules and the window get it."""

@@ -135,6 +135,8 @@ def _by_cue(cue: str, n: int, classes: Sequence[WordClass], written: bool,
     has_month = any(c.kind == "month" for c in classes)
     has_ordinal = any(c.kind == "ordinal" for c in classes)
     date_ok = n >= 1 or (has_month and has_ordinal)
+    # Asked for a code, Whisper may write "seven three nine" as "7th free": any number.
+    loose = any(c.kind in ("numeral", "number_words", "ordinal") for c in classes)
     card = "card_number" if config.on("card_number") else None
     kind: str | None = None
     if cue == "card_number":
@@ -142,11 +144,11 @@ def _by_cue(cue: str, n: int, classes: Sequence[WordClass], written: bool,
     elif cue == "security_code":
         if n >= 7:
             return card
-        kind = cue if n >= 2 or (n == 1 and written) else None
+        kind = cue if loose else None
     elif cue == "expiry_date":
         if n >= 7:
             return card
-        kind = cue if date_ok else None
+        kind = cue if date_ok or loose else None
     elif cue == "date_of_birth":
         kind = cue if date_ok else None
     elif cue == "ssn":

@@ -13,6 +13,11 @@ Cues ("security code", "date of birth") come from the playbook; the latest one s
 either party gives the digits that follow it their kind, for `context_window_s` after it
 (each number taken extends it). A card number found by itself (Luhn) opens a card
 context too, so "739" said right after it is redacted without a cue.
+
+Kept audio is silenced over every redaction, and beyond: a short answer the other party
+gives inside a payment or identity context ("what is the security code?" - "739") is
+silenced whole, whatever Whisper made of it ("7th free"), since audio Whisper misheard
+still says the digits to anyone who listens.
 """
 
 from __future__ import annotations
@@ -35,6 +40,9 @@ _MAX_FILLERS = 2  # more fillers than this in a row end a run
 _LATER_CUE_WORDS = 4  # "4539 ... is my card number": a cue this close after a run
 _EDGE_WORDS = 2  # a redaction this close to an utterance's edge is silenced to the edge
 _PUNCT_KEPT = ".,?!;:"
+_ANSWER_WORDS = 12  # an answer this short, in a guarded context, is silenced whole
+_GUARDED = frozenset({"card_number", "security_code", "expiry_date", "ssn", "date_of_birth",
+                      "bank_account", "routing_number"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +63,7 @@ class _Cue:
     kind: str
     time: float  # end of the cue's last word
     expires: float
+    speaker: str | None = None  # who said it (None: found from the digits themselves)
 
 
 class _Held:
@@ -202,9 +211,10 @@ class Redactor:
         texts = [w.text for w in h.words]
         hits = _specific_first(find_cues(texts, self._index))
         cue_words = {i for a, b, _ in hits for i in range(a, b + 1)}
+        self._silence_answer(h, hits)
         for _, b, kind in hits:
             t = h.words[b].end
-            self._add_cue(_Cue(kind, t, t + self.config.context_window_s))
+            self._add_cue(_Cue(kind, t, t + self.config.context_window_s, u.speaker))
         touched = [u.speaker]
         if hits:  # a cue ends the other party's pending digits
             said = h.words[hits[0][0]].start
@@ -221,10 +231,17 @@ class Redactor:
             out += self._release(spk)
         return out
 
-    def tick(self, now: float) -> list[Utterance]:
-        """Call time `now` has come: digits not resumed in time end their number."""
+    def tick(self, now: float, speaker: str | None = None) -> list[Utterance]:
+        """Everything `speaker` said (anyone's, when None) before call time `now` has been
+        fed: digits not resumed in time end their number.
+
+        Live, `now` is where that speaker's untranscribed speech begins, not the clock: a
+        number read on is not cut in two while Whisper catches up.
+        """
         out: list[Utterance] = []
         for spk, run in list(self._open.items()):
+            if speaker not in (None, spk):
+                continue
             if now - run.last_end > self.config.continue_within_s:
                 del self._open[spk]
                 self._close(run)
@@ -251,6 +268,23 @@ class Redactor:
             if cue.time <= t + _EPS:
                 return cue if t <= cue.expires else None
         return None
+
+    def _silence_answer(self, h: _Held, hits: list[tuple[int, int, str]]) -> None:
+        """Kept audio: the words after a guarded cue in this utterance, or this whole
+        utterance when it answers the other party's guarded cue, are silenced."""
+        u, words = h.utterance, h.words
+        if not words:
+            return
+        here = [(b, kind) for _, b, kind in hits if kind in _GUARDED and self.config.on(kind)]
+        if here:
+            b, kind = here[-1]
+            if 0 < len(words) - 1 - b <= _ANSWER_WORDS:
+                self._silence.append(SilenceSpan(u.speaker, words[b].end, u.end, kind))
+            return
+        cue = self._active_cue(words[0].start)
+        if (cue is not None and cue.kind in _GUARDED and self.config.on(cue.kind)
+                and cue.speaker != u.speaker and len(words) <= _ANSWER_WORDS):
+            self._silence.append(SilenceSpan(u.speaker, u.start, u.end, cue.kind))
 
     def _claim_emails(self, h: _Held, texts: list[str], hits: list[tuple[int, int, str]]
                       ) -> None:
@@ -405,13 +439,21 @@ def redact_utterances(utterances: Sequence[Utterance], config: RedactionConfig
                       ) -> tuple[list[Utterance], tuple[Redaction, ...], tuple[SilenceSpan, ...]]:
     """A whole call at once, as the live engine would have redacted it.
 
-    Utterances are fed in the order their transcripts would arrive live (by end), the
-    clock ticking to each one's end first; the result is in call order.
+    Utterances are fed in the order their transcripts would arrive live (by end); before
+    each, every speaker's clock ticks to that end or to where their next utterance
+    starts, whichever is earlier (as live, where it waits for that transcript). The
+    result is in call order.
     """
     redactor = Redactor(config)
+    ordered = sorted(utterances, key=lambda u: (u.end, u.start))
+    starts: dict[str, list[float]] = {}
+    for u in sorted(utterances, key=lambda u: u.start, reverse=True):
+        starts.setdefault(u.speaker, []).append(u.start)  # earliest last: popped first
     out: list[Utterance] = []
-    for u in sorted(utterances, key=lambda u: (u.end, u.start)):
-        out += redactor.tick(u.end)
+    for u in ordered:
+        for speaker, pending in starts.items():
+            out += redactor.tick(min([u.end, *pending[-1:]]), speaker)
+        starts[u.speaker].remove(u.start)
         out += redactor.feed(u)
     out += redactor.flush()
     out.sort(key=lambda u: (u.start, u.speaker))

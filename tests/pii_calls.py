@@ -4,7 +4,8 @@ The wording was chosen for Whisper tiny.en on espeak-ng's voices (checked by han
 also checks it on every run with redaction turned off): digits read one by one with
 commas come through as digits or digit words ("4, 5, 3, 9", "Zero three four three");
 "the expiry date" on its own is heard as "the fiery date", "expiration date" is not; a
-customer's "No, ..." after digits comes out as "0".
+customer's "No, ..." after digits comes out as "0". Whisper is touchy here: "It is seven,
+three, nine." as the code's line made it skip every digit of the packed customer channel.
 The card number is a Luhn-valid Visa test number with no repeated groups (Whisper
 miscounts "one one one one").
 """
@@ -16,9 +17,9 @@ from pathlib import Path
 
 from tests.callsynth import Line, SynthCall, synth_call
 
-__all__ = ["CARD", "CARD_GROUPS", "CVV", "EXPIRY", "SSN", "DOB_YEAR", "card_call_lines",
-           "identity_call_lines", "make_card_call", "make_identity_call", "digit_stream",
-           "secrets_in", "ALL_SECRETS"]
+__all__ = ["CARD", "CARD_GROUPS", "CVV", "EXPIRY", "SSN", "DOB_YEAR", "SECRETS",
+           "card_call_lines", "identity_call_lines", "make_card_call", "make_identity_call",
+           "leaks"]
 
 A, C = "agent", "customer"
 CARD_GROUPS = ("4539", "1488", "0343", "6467")
@@ -51,7 +52,7 @@ def card_call_lines() -> list[Line]:
         Line(A, "Thank you. And what is the expiration date?", gap=0.8),
         Line(C, _spoken(EXPIRY)),
         Line(A, "And the security code on the back of the card?"),
-        Line(C, "It is " + _spoken(CVV)),
+        Line(C, _spoken(CVV)),
         Line(A, "Thank you, the payment has gone through. Is there anything else I can "
                 "help you with today?"),
         Line(C, "That is all, thank you. Bye."),
@@ -82,31 +83,29 @@ def make_identity_call(path: Path) -> SynthCall:
     return synth_call(identity_call_lines(), path)
 
 
-# Digit words as the test reads them back, independently of the redactor's own parser.
-_READ = {w: str(i) for i, w in enumerate(_WORDS)} | {"oh": "0"}
+# How a secret may look in any output: digits as Whisper writes them ("4539", "4 -5 -3
+# -9", "4 ,539", "0 .827") or as digit words ("four, five, three, nine"), but not inside a
+# longer number or a decimal ("14539", "17.39" are times, not the code).
+_SEP = r"(?:\s*,\s*|\s*-\s*|\s+\.?|\s*/\s*)?"
+_WORD_SEP = r"(?:[\s,.\-]+)"
 
 
-def digit_stream(text: str) -> str:
-    """Every digit in a text in order, digit words included, all else dropped: a card
-    number written "4 -5 -3 -9" or "four five three nine" shows as "4539"."""
-    out = []
-    for token in re.findall(r"[A-Za-z]+|\d", text):
-        out.append(token if token.isdigit() else _READ.get(token.lower(), ""))
-    return "".join(out)
+def _pattern(digits: str) -> re.Pattern[str]:
+    written = _SEP.join(digits)
+    spoken = _WORD_SEP.join(f"(?:{_WORDS[int(d)]}{'|oh' if d == '0' else ''})" for d in digits)
+    return re.compile(rf"(?<!\d)(?<!\d\.)(?:{written})(?!\d)(?!\.\d)|\b{spoken}\b",
+                      re.IGNORECASE)
 
 
-ALL_SECRETS = {"card number": CARD, "card groups": CARD_GROUPS, "security code": CVV,
-               "expiry": EXPIRY, "ssn": SSN, "date of birth": DOB_YEAR}
+SECRETS: dict[str, tuple[str, ...]] = {
+    "card number": (CARD,), "card group": CARD_GROUPS, "security code": (CVV,),
+    "expiry": (EXPIRY,), "ssn": (SSN,), "date of birth": (DOB_YEAR,)}
+_PATTERNS = {name: [_pattern(v) for v in values] for name, values in SECRETS.items()}
 
 
-def secrets_in(text: str, secrets: dict | None = None) -> list[str]:
-    """Which of the secrets a text holds, read as a digit stream (so "4539" and "four,
-    five, three, nine" both count): the card's groups, its security code and expiry
-    next to each other, the SSN."""
-    stream = digit_stream(text)
-    found = []
-    for name, value in (secrets or ALL_SECRETS).items():
-        values = value if isinstance(value, tuple) else (value,)
-        if any(v in stream for v in values):
-            found.append(name)
-    return found
+def leaks(text: str | bytes, names: tuple[str, ...] | None = None) -> list[str]:
+    """The secrets a text (or a file's bytes) shows, by name."""
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", errors="replace")
+    return [name for name, patterns in _PATTERNS.items()
+            if (names is None or name in names) and any(p.search(text) for p in patterns)]

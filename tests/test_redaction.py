@@ -339,3 +339,21 @@ def test_a_bad_redaction_section_is_one_clear_line(tmp_path, body: str, words: s
     with pytest.raises(PlaybookError) as err:
         load_playbook(path)
     assert words in str(err.value) and str(path) in str(err.value)
+
+
+def test_a_misheard_security_code_is_still_a_security_code() -> None:
+    out, _, _ = redact(utt(AGENT, 0, "And the security code on the back?"),
+                       utt(CUSTOMER, 3, "7th free, I'm..."))
+    assert out[1] == "[security code], I'm..."
+
+
+def test_an_answer_in_a_payment_context_is_silenced_whole_whatever_whisper_heard() -> None:
+    answer = utt(CUSTOMER, 3, "it's a salmon", step=0.5)
+    _, redactions, silence = redact(utt(AGENT, 0, "What is the security code?"), answer,
+                                    utt(AGENT, 5, "Thank you, that's all done"))
+    assert redactions == ()  # nothing in the text to redact...
+    # ...but the answer's audio is not kept; the agent's own words are
+    assert [(s.speaker, s.start, s.end, s.reason) for s in silence] == [
+        (CUSTOMER, answer.start, answer.end, "security_code")]
+    _, _, silence = redact(utt(AGENT, 0, "What is your phone number?"), answer)
+    assert silence == ()  # not for every cue: phone numbers are redacted by their digits
