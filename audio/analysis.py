@@ -12,13 +12,14 @@ import os
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from audio.channel import ChannelConfig, analyze_channel
 from audio.frames import HOP_S
 from audio.recording import SAMPLE_RATE, Recording, load_recording
+from audio.sentence_encoder import shared_encoder
 from audio.transcribe import Transcriber, TranscriberConfig
 from coaching.engine import run_rules, skipped_kinds
 from coaching.frame_track import FrameTrack
@@ -66,10 +67,12 @@ class CallAnalysis:
     scorecard: Scorecard
     skipped_kinds: tuple[str, ...]
     timings: dict[str, float]
+    matching_note: str | None = None  # why phrases matched by their patterns only
 
     @property
     def notes(self) -> tuple[str, ...]:
-        return self.playbook.redaction.notes + self.recording.notes + self.scorecard.notes
+        return self.playbook.redaction.notes + self.recording.notes + self.scorecard.notes + (
+            (self.matching_note,) if self.matching_note else ())
 
 
 def _pad_segments(turns: list[SpeechTurn], duration_s: float) -> list[tuple[float, float]]:
@@ -126,6 +129,8 @@ def analyze_loaded(rec: Recording, options: AnalysisOptions = AnalysisOptions(),
     report = progress or (lambda stage, f: None)
     timings: dict[str, float] = {}
     playbook = playbook or load_playbook(options.playbook_path)
+    # the sentence encoder loads on its own thread while the audio is analysed
+    encoder = shared_encoder() if options.transcribe else None
 
     t0 = time.perf_counter()
     report("measuring voices", 0.02)
@@ -154,6 +159,10 @@ def analyze_loaded(rec: Recording, options: AnalysisOptions = AnalysisOptions(),
 
     t2 = time.perf_counter()
     report("coaching", 0.96)
+    note = None
+    if encoder is not None and utterances and playbook.encoder_name is None:
+        encoder.attach(playbook, wait=None)
+        note = encoder.note
     turns = tuple(sorted(agent_turns + customer_turns, key=lambda t: (t.start, t.speaker)))
     timeline = CallTimeline(
         hop_s=HOP_S, duration_s=rec.duration_s, agent_frames=FrameTrack(agent_frames),
@@ -161,6 +170,7 @@ def analyze_loaded(rec: Recording, options: AnalysisOptions = AnalysisOptions(),
                          else None),
         turns=turns, utterances=tuple(utterances), redactions=tuple(redactions))
     analysis = rescore(rec, model_name, timeline, playbook, timings)
+    analysis = replace(analysis, matching_note=note)
     timings["coaching_s"] = time.perf_counter() - t2
     report("done", 1.0)
     return analysis

@@ -82,9 +82,10 @@ class ChannelAnalyzer:
         first = feats.first_hop
         times = np.round(np.arange(first, first + len(probs)) * HOP_S, 3).tolist()
         pitch = np.where(step.voice, feats.pitch_hz, np.nan).tolist()
+        tilt = np.where(step.voice, feats.tilt_db, np.nan).tolist()
         frames = list(starmap(Frame, zip(
             times, feats.dbfs.tolist(), pitch, probs.tolist(), step.voice.tolist(),
-            step.in_turn.tolist(), strict=True)))
+            step.in_turn.tolist(), tilt, strict=True)))
         return ChannelUpdate(frames, step.closed, self._turns.open_turn_start)
 
     def flush(self) -> ChannelUpdate:

@@ -1,4 +1,5 @@
-"""Per-hop loudness (dBFS) and pitch (YIN), streaming: any block size, same result.
+"""Per-hop loudness (dBFS), pitch (YIN) and vocal effort (spectral tilt), streaming: any
+block size, same result.
 
 Pitch is computed on audio decimated to 8 kHz (speech pitch lives under 400 Hz) with a
 numpy YIN vectorised over frames. librosa.yin implements the same algorithm but compiles
@@ -15,7 +16,8 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-__all__ = ["SAMPLE_RATE", "HOP", "HOP_S", "FeatureBlock", "LoudnessPitch", "yin_pitch"]
+__all__ = ["SAMPLE_RATE", "HOP", "HOP_S", "FeatureBlock", "LoudnessPitch", "yin_pitch",
+           "spectral_tilt"]
 
 SAMPLE_RATE = 16000
 HOP = 256  # samples at 16 kHz
@@ -28,19 +30,44 @@ _PITCH_HOP = HOP // 2
 _FMIN, _FMAX = 65.0, 400.0
 _YIN_THRESHOLD = 0.2
 _PITCH_MIN_DBFS = -60.0  # quieter hops are not analysed for pitch
+# Vocal effort: a raised voice puts relatively more energy into the upper harmonics. The
+# bands stay inside the telephone band (300-3400 Hz) so the measure means the same on an
+# 8 kHz call: energy 1-3.4 kHz over 0.3-1 kHz (an "alpha ratio" for phone audio).
+_TILT_LOW_HZ, _TILT_SPLIT_HZ, _TILT_HIGH_HZ = 300.0, 1000.0, 3400.0
+_TILT_BINS = np.fft.rfftfreq(HOP, 1.0 / SAMPLE_RATE)
+_TILT_LOW = (_TILT_BINS >= _TILT_LOW_HZ) & (_TILT_BINS < _TILT_SPLIT_HZ)
+_TILT_HIGH = (_TILT_BINS >= _TILT_SPLIT_HZ) & (_TILT_BINS <= _TILT_HIGH_HZ)
+_TILT_WINDOW = np.hanning(HOP).astype(np.float32)
 
 
 @dataclass(frozen=True)
 class FeatureBlock:
-    """Features of consecutive hops; hop i of the stream starts at i * HOP_S."""
+    """Features of consecutive hops; hop i of the stream starts at i * HOP_S.
+
+    `tilt_db` is the vocal-effort measure (dB of 1-3.4 kHz over 0.3-1 kHz), NaN where
+    the hop is not analysed (too quiet, or outside the pitch mask).
+    """
 
     first_hop: int
     dbfs: np.ndarray
     pitch_hz: np.ndarray
+    tilt_db: np.ndarray | None = None
 
     @property
     def t0(self) -> float:
         return self.first_hop * HOP_S
+
+
+def spectral_tilt(hops: np.ndarray) -> np.ndarray:
+    """Vocal effort per row of `hops` (HOP samples at 16 kHz each): the energy of
+    1-3.4 kHz over that of 0.3-1 kHz, in dB. Louder, more forceful speech raises it by
+    several dB; the same voice through a louder microphone does not move it."""
+    if len(hops) == 0:
+        return np.zeros(0)
+    spec = np.abs(np.fft.rfft(hops.astype(np.float32) * _TILT_WINDOW, axis=1)) ** 2
+    low = spec[:, _TILT_LOW].sum(axis=1)
+    high = spec[:, _TILT_HIGH].sum(axis=1)
+    return 10.0 * np.log10(np.maximum(high, 1e-12) / np.maximum(low, 1e-12))
 
 
 def _smooth_length(n: int) -> int:
@@ -130,7 +157,7 @@ class LoudnessPitch:
         self._hops_done += n_hops
         if n_hops == 0:
             empty = np.zeros(0)
-            return FeatureBlock(first, empty, empty)
+            return FeatureBlock(first, empty, empty, empty)
         hops = body.reshape(n_hops, HOP).astype(np.float64)
         rms = np.sqrt(np.mean(hops * hops, axis=1))
         dbfs = np.maximum(20.0 * np.log10(np.maximum(rms, 1e-10)), DB_FLOOR)
@@ -154,4 +181,7 @@ class LoudnessPitch:
         odd = wanted & ~even
         pitch[odd] = held[odd]
         self._last_pitch = float(pitch[-1])
-        return FeatureBlock(first, dbfs, pitch)
+        tilt = np.full(n_hops, np.nan)
+        if wanted.any():
+            tilt[wanted] = spectral_tilt(hops[wanted])
+        return FeatureBlock(first, dbfs, pitch, tilt)

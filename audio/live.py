@@ -25,6 +25,7 @@ from audio.channel import ChannelAnalyzer, ChannelConfig
 from audio.frames import HOP_S
 from audio.kept_audio import unheard_spans
 from audio.recording import SAMPLE_RATE
+from audio.sentence_encoder import attach_encoder
 from audio.transcribe import Transcriber
 from coaching.engine import CoachingEngine
 from coaching.frame_track import FrameTrack
@@ -121,7 +122,12 @@ class LiveEngine:
         self.playbook = playbook
         self.on_event = on_event or (lambda e: None)
         self.clock = clock
-        self.engine = CoachingEngine(playbook, HOP_S, config.has_customer)
+        self.engine = CoachingEngine(
+            playbook, HOP_S, config.has_customer,
+            transcript_expected=transcriber is not None and config.transcribe)
+        # phrases match by meaning as soon as the sentence encoder has loaded (on its own
+        # thread; the call does not wait for it)
+        self.encoder = attach_encoder(playbook) if config.transcribe else None
         self.tracks = {AGENT: _Track(AGENT, config)}
         if config.has_customer:
             self.tracks[CUSTOMER] = _Track(CUSTOMER, config)

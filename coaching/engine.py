@@ -56,13 +56,16 @@ class CoachingEngine:
     """
 
     def __init__(self, playbook: Playbook, hop_s: float, has_customer: bool,
-                 rules: Sequence[type[Rule]] | None = None) -> None:
+                 rules: Sequence[type[Rule]] | None = None,
+                 transcript_expected: bool = True) -> None:
         self.playbook = playbook
         self.hop_s = hop_s
         self.has_customer = has_customer
         classes = default_rules() if rules is None else list(rules)
         self.rules = [cls(playbook, hop_s) for cls in classes
                       if has_customer or not cls.needs_customer]
+        for rule in self.rules:
+            rule.transcript_expected = transcript_expected
         self._skipped = skipped_kinds(has_customer, classes)
         # Only the rules that look at hops are called per hop (16 ms, the hot path).
         self._hop_rules = [r.on_hop for r in self.rules if type(r).on_hop is not Rule.on_hop]
@@ -77,9 +80,11 @@ class CoachingEngine:
 
     def _take(self, found: list[Event]) -> list[Event]:
         """Record events; return the new ones. An update (same key) replaces the earlier
-        copy silently: it keeps the first copy's `prompted` and `detected_at`."""
+        copy silently: it keeps the first copy's `prompted` and `detected_at`. Prompts
+        due at the same moment are offered most important first, so the card shows that
+        one and the lesser waits (or is held back) rather than the other way round."""
         new: list[Event] = []
-        for event in found:
+        for event in sorted(found, key=lambda e: -e.priority):
             earlier = self._events.get(event.key)
             if earlier is not None:
                 event = replace(event, prompted=earlier.prompted,
@@ -135,10 +140,12 @@ def run_rules(timeline: CallTimeline, playbook: Playbook,
 
     Hops go in time order; each utterance is delivered at the first hop whose start is at
     or after the utterance's end (as if its transcript came then), any left at the end
-    before `finish`. The same timeline and playbook always give the same events, so a
-    trainer can re-run a call with other thresholds ("what if").
+    before `finish`. A timeline without any transcript is judged by timing alone. The
+    same timeline and playbook always give the same events, so a trainer can re-run a
+    call with other thresholds ("what if").
     """
-    engine = CoachingEngine(playbook, timeline.hop_s, timeline.has_customer, rules)
+    engine = CoachingEngine(playbook, timeline.hop_s, timeline.has_customer, rules,
+                            transcript_expected=bool(timeline.utterances))
     pending = sorted(timeline.utterances, key=lambda u: (u.end, u.start))
     # The customer's frames walked alongside the agent's (None past the end of them,
     # or in agent-only mode): iterating, not indexing, keeps a compact FrameTrack fast.

@@ -2,7 +2,7 @@
 
 A call has 62.5 frames a second per party and all of them are kept until the scorecard.
 As objects they cost ~170 bytes each (1.3 MB a minute for a two-party call, ~80 MB for
-an hour); as columns 34 bytes (~15 MB for an hour). The live engine appends to one track
+an hour); as columns 42 bytes (~19 MB for an hour). The live engine appends to one track
 per party for the whole call, so this is what keeps its memory small over a long call.
 Frames are made when read, so rules and tests still see plain `Frame`s.
 """
@@ -18,14 +18,18 @@ from coaching.timeline import Frame
 
 __all__ = ["FrameTrack"]
 
-_FLOATS = ("t", "dbfs", "pitch_hz", "speech_prob")
-_BOOLS = ("voice", "in_turn")
-_FIELDS = _FLOATS + _BOOLS
+# Frame's fields in its own order (Frames are made positionally from the columns), each
+# with the type its column keeps.
+_DTYPES = {"t": np.float64, "dbfs": np.float64, "pitch_hz": np.float64,
+           "speech_prob": np.float64, "voice": np.bool_, "in_turn": np.bool_,
+           "tilt_db": np.float64}
+_FIELDS = tuple(_DTYPES)
+_FLOATS = tuple(f for f, d in _DTYPES.items() if d is not np.bool_)
 _CHUNK = 4096  # frames made per step when iterating (bounded transient memory)
 
 
 class FrameTrack(Sequence[Frame]):
-    """An append-only sequence of Frames stored as six numpy columns.
+    """An append-only sequence of Frames stored as one numpy column per field.
 
     Safe for one appending thread and readers on others (the live window reads new
     frames while the live worker appends): a reader that took `len()` first finds those
@@ -42,8 +46,7 @@ class FrameTrack(Sequence[Frame]):
 
     @staticmethod
     def _empty(capacity: int) -> tuple[np.ndarray, ...]:
-        return tuple(np.empty(capacity, np.float64 if name in _FLOATS else np.bool_)
-                     for name in _FIELDS)
+        return tuple(np.empty(capacity, dtype) for dtype in _DTYPES.values())
 
     def _grow(self, need: int) -> tuple[np.ndarray, ...]:
         old = self._cols
@@ -58,11 +61,13 @@ class FrameTrack(Sequence[Frame]):
         cols = self._cols if n < len(self._cols[0]) else self._grow(n + 1)
         cols[0][n], cols[1][n], cols[2][n] = frame.t, frame.dbfs, frame.pitch_hz
         cols[3][n], cols[4][n], cols[5][n] = frame.speech_prob, frame.voice, frame.in_turn
+        cols[6][n] = frame.tilt_db
         self._n = n + 1
 
     def extend(self, frames: Iterable[Frame]) -> None:
         """Many frames at once (a whole analysed channel): one slice per column."""
-        rows = [(f.t, f.dbfs, f.pitch_hz, f.speech_prob, f.voice, f.in_turn) for f in frames]
+        rows = [(f.t, f.dbfs, f.pitch_hz, f.speech_prob, f.voice, f.in_turn, f.tilt_db)
+                for f in frames]
         if not rows:
             return
         n, need = self._n, self._n + len(rows)
@@ -99,7 +104,7 @@ class FrameTrack(Sequence[Frame]):
             raise IndexError("frame index out of range")
         c = self._cols
         return Frame(float(c[0][i]), float(c[1][i]), float(c[2][i]), float(c[3][i]),
-                     bool(c[4][i]), bool(c[5][i]))
+                     bool(c[4][i]), bool(c[5][i]), float(c[6][i]))
 
     def __iter__(self) -> Iterator[Frame]:
         return self._frames(0, self._n)

@@ -1,7 +1,8 @@
-"""The numbers of a call: talk share, turns, silences, response gaps, speaking rate.
+"""The numbers of a call: talk share, turns, silences, response gaps, talk speed.
 
 Computed from speech turns, utterances and events; None where a figure needs the
-customer's channel and there is none.
+customer's channel and there is none. Talk speed is words per minute of talk time
+(`coaching.talk_speed`), the field's definition.
 """
 
 from __future__ import annotations
@@ -9,7 +10,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from coaching.timeline import AGENT, CUSTOMER, CallTimeline, Event
+from coaching.acknowledgement import substantive
+from coaching.playbook import Playbook
+from coaching.talk_speed import talk_rate, talk_turns, words_in
+from coaching.timeline import AGENT, CUSTOMER, CallTimeline, Event, Speaker
 
 __all__ = ["call_metrics"]
 
@@ -59,13 +63,24 @@ def _response_gaps(timeline: CallTimeline) -> list[float]:
     return gaps
 
 
-def call_metrics(timeline: CallTimeline, events: Sequence[Event]) -> dict[str, Any]:
+def _talk_speed(timeline: CallTimeline, speaker: Speaker, playbook: Playbook
+                ) -> tuple[float | None, float]:
+    """Words per minute of talk time over the call (`coaching.talk_speed`) and the talk
+    seconds it is measured over."""
+    turns = talk_turns(timeline.utterances, speaker, playbook.thresholds.talk_pause_s,
+                       lambda u: substantive(playbook, u.text))
+    wpm, talk_s, _ = talk_rate(turns)
+    return wpm, talk_s
+
+
+def call_metrics(timeline: CallTimeline, events: Sequence[Event],
+                 playbook: Playbook) -> dict[str, Any]:
     kinds = [e.kind for e in events]
     agent_s = sum(t.duration for t in timeline.turns_of(AGENT))
     customer_s = sum(t.duration for t in timeline.turns_of(CUSTOMER))
-    agent_words = sum(len(u.words) or len(u.text.split())
-                      for u in timeline.utterances_of(AGENT))
-    agent_utt_s = sum(u.duration for u in timeline.utterances_of(AGENT))
+    agent_words = sum(words_in(u) for u in timeline.utterances_of(AGENT))
+    agent_wpm, agent_talk_s = _talk_speed(timeline, AGENT, playbook)
+    customer_wpm, customer_talk_s = _talk_speed(timeline, CUSTOMER, playbook)
     has_c = timeline.has_customer
     silences = _silences(timeline) if has_c else []
     gaps = _response_gaps(timeline) if has_c else []
@@ -84,10 +99,11 @@ def call_metrics(timeline: CallTimeline, events: Sequence[Event]) -> dict[str, A
         "longest_silence_s": r(max(silences, default=0.0), 1) if has_c else None,
         "mean_response_gap_s": r(sum(gaps) / len(gaps)) if gaps else None,
         "max_response_gap_s": r(max(gaps)) if gaps else None,
-        "agent_wpm": r(agent_words / agent_utt_s * 60, 0) if agent_utt_s >= 5 else None,
+        "agent_wpm": r(agent_wpm, 0) if agent_talk_s >= 5 else None,
+        "customer_wpm": r(customer_wpm, 0) if has_c and customer_talk_s >= 5 else None,
+        "agent_talk_s": r(agent_talk_s, 1),
         "agent_words": agent_words,
-        "customer_words": sum(len(u.words) or len(u.text.split())
-                              for u in timeline.utterances_of(CUSTOMER)),
+        "customer_words": sum(words_in(u) for u in timeline.utterances_of(CUSTOMER)),
         "agent_speech_s": r(agent_s, 1),
         "customer_speech_s": r(customer_s, 1) if has_c else None,
         "events": len(events),

@@ -1,20 +1,39 @@
 """Talking over each other: `interruption` (the agent) and `customer_interruption`.
 
-Listening well means letting them have their say. Starting over the other person and
-keeping going is an interruption; a short "mm-hmm", "okay" or "I see" while they talk is
-active listening, so speech that stops within `backchannel_max_s` never counts.
+An interruption is about taking the floor: you start while they are talking, and they
+either give way (they stop and you go on) or keep fighting for it (you both keep going).
+Listening sounds different: speech over them that stops within `backchannel_max_s`
+("mm-hmm") never counts, and neither does a short acknowledgement judged by its words
+("no problem, no problem", "got it", "okay, sure") up to `acknowledgement_max_s`. Nor
+does a brief overlap they talk through: they kept the floor.
+
+So the rule decides at one of two moments:
+- your talk over them passes `acknowledgement_max_s`: no acknowledgement is that long,
+  the prompt comes at once (live, within a hop of that moment);
+- your talk stopped sooner, after they gave way: its transcript decides (not all
+  acknowledgement words: an interruption, prompted when the words arrive). With no
+  transcript coming (`--no-transcribe`) the timing alone decides.
+They must have gone on talking `interruption_min_overlap_s` after you started (the overlap,
+from your first word to their last one while you talk): starting as they say their last
+word is taking your turn, not taking theirs.
 """
 
 from __future__ import annotations
 
+from collections import deque
+
+from coaching.acknowledgement import substantive
 from coaching.playbook import Playbook
 from coaching.rule import Hop, Rule
-from coaching.timeline import AGENT, CUSTOMER, Event, Frame, Speaker
+from coaching.timeline import AGENT, CUSTOMER, Event, Frame, Speaker, Utterance
 
 __all__ = ["InterruptionRule", "CustomerInterruptionRule"]
 
 _QUIET_BEFORE_ONSET_S = 0.3  # the interrupter was silent this long before starting
-_MIN_OVERLAP_S = 0.2  # both voices at once this long: answering in their pause is not it
+_GAVE_WAY_S = 0.3  # they were quiet this long before your talk ended: they gave way
+_STOPPED_S = 0.5  # a pause this long ends their going on (a noisy line breaks voice up)
+_WORDS_WAIT_S = 10.0  # a short talk whose transcript has not come by then is let go
+_WORDS_SLACK_S = 0.5  # Whisper's word times are this loose against the voice activity
 
 
 class _OverlapRule(Rule):
@@ -28,7 +47,10 @@ class _OverlapRule(Rule):
         self._voice_end = float("-inf")  # end of the interrupter's last voiced hop
         self._onset: float | None = None  # a candidate interruption's onset
         self._event: Event | None = None  # the open event, extended while it lasts
-        self._overlap_s = 0.0
+        self._overlap_s = 0.0  # they went on talking this long after the onset
+        self._their_voice_end = float("-inf")
+        self._pending: tuple[float, float, float, float] | None = None  # words to wait for
+        self._words: deque[Utterance] = deque(maxlen=4)  # the interrupter's latest words
 
     def _frames(self, hop: Hop) -> tuple[Frame, Frame]:
         if self.speaker == AGENT:
@@ -42,41 +64,94 @@ class _OverlapRule(Rule):
             self._other_turn_since = None
         elif self._other_turn_since is None:
             self._other_turn_since = t
+        if self._pending is not None and t - self._pending[1] > _WORDS_WAIT_S:
+            self._pending = None  # no transcript for that short talk: let it go
         # Starting inside their turn (while they speak, or in a pause between their
-        # sentences) is a candidate; it counts only if they are talked over (see below).
+        # sentences) is a candidate; what follows decides.
         if (self._onset is None and me.voice and them.in_turn
                 and t - self._voice_end >= _QUIET_BEFORE_ONSET_S
                 and self._other_turn_since is not None
                 and t - self._other_turn_since >= self.th.interruption_customer_lead_s):
-            self._onset, self._overlap_s = t, 0.0
+            self._onset, self._overlap_s, self._their_voice_end = t, 0.0, t
         if me.voice:
             self._voice_end = t + self.hop_s
-        if self._onset is not None:
-            # Still talking: in a turn, or in a gap too short to end one that is not yet
-            # confirmed (a turn opens only after a little speech).
-            if me.in_turn or t - self._voice_end < _QUIET_BEFORE_ONSET_S:
-                self._overlap_s += self.hop_s if (me.voice and them.voice) else 0.0
-                talked = self._voice_end - self._onset  # voiced extent, not the hang-over
-                if (self._event is None and self._overlap_s >= _MIN_OVERLAP_S
-                        and talked > max(self.th.interruption_min_talk_s,
-                                         self.th.backchannel_max_s)):
-                    self._event = self._make(talked, t + self.hop_s)
-                    out.append(self._event)
-            else:
-                if self._event is not None:
-                    out.append(self._make(self._voice_end - self._onset, t))
-                self._onset, self._event = None, None
+        if self._onset is None:
+            return out
+        # Still talking: in a turn, or in a gap too short to end one that is not yet
+        # confirmed (a turn opens only after a little speech).
+        if me.in_turn or t - self._voice_end < _QUIET_BEFORE_ONSET_S:
+            if them.voice and t - self._their_voice_end < _STOPPED_S:
+                # The overlap: from your start to where they stopped; what they say after
+                # a pause ("got it") is not them going on.
+                self._their_voice_end = t + self.hop_s
+                self._overlap_s = self._their_voice_end - self._onset
+            talked = self._voice_end - self._onset  # voiced extent, not the hang-over
+            if (self._event is None and self._overlap_s >= self.th.interruption_min_overlap_s
+                    and talked > max(self.th.acknowledgement_max_s,
+                                     self.th.interruption_min_talk_s)):
+                self._event = self._make(talked, t + self.hop_s)
+                out.append(self._event)
+            return out
+        talked = self._voice_end - self._onset
+        if self._event is not None:
+            out.append(self._make(talked, t))
+        elif self._short_takeover(talked):
+            out += self._judge_short(talked, t)
+        self._onset, self._event = None, None
         return out
 
-    def _make(self, talked: float, now: float) -> Event:
+    def _short_takeover(self, talked: float) -> bool:
+        """A talk too short to be sure of by its length: it took the floor if it was longer
+        than a backchannel, they had been going on, and they gave way before it ended."""
+        return (talked > max(self.th.backchannel_max_s, self.th.interruption_min_talk_s)
+                and self._overlap_s >= self.th.interruption_min_overlap_s
+                and self._voice_end - self._their_voice_end >= _GAVE_WAY_S)
+
+    def _judge_short(self, talked: float, now: float) -> list[Event]:
+        if not self.transcript_expected:
+            return [self._make(talked, now)]
+        self._pending = (self._onset, self._voice_end, talked, self._overlap_s)
+        for words in self._words:  # a replayed call has the words before the talk ends
+            found = self._judge_words(words, now)
+            if found is not None:
+                return found
+        return []
+
+    def on_utterance(self, utterance: Utterance, now: float) -> list[Event]:
+        if utterance.speaker != self.speaker:
+            return []
+        self._words.append(utterance)
+        return self._judge_words(utterance, now) or []
+
+    def _judge_words(self, utterance: Utterance, now: float) -> list[Event] | None:
+        """The words of a pending short talk decide it (None: not its words)."""
+        if self._pending is None:
+            return None
+        onset, end, talked, overlap = self._pending
+        if not (utterance.start <= end + _WORDS_SLACK_S
+                and utterance.end >= onset - _WORDS_SLACK_S):
+            return None
+        self._pending = None
+        if not substantive(self.playbook, utterance.text):
+            return []  # "no problem, no problem": listening
+        saved = self._onset, self._overlap_s
+        self._onset, self._overlap_s = onset, overlap
+        event = self._make(talked, now, words=utterance.text)
+        self._onset, self._overlap_s = saved
+        return [event]
+
+    def _make(self, talked: float, now: float, words: str = "") -> Event:
         who = "you" if self.speaker == AGENT else "the customer"
         whom = "the customer" if self.speaker == AGENT else "you"
         reason = (f"{who} started over {whom} and kept talking for {talked:.1f} s "
                   f"({self._overlap_s:.1f} s of overlap)")
+        if words:
+            reason += f': "{words.strip()}"'
         detected = self._event.detected_at if self._event is not None else now
         return self.event(self.kind, self.speaker, self._onset, self._onset + talked, reason,
-                          detected, measures={"talk_s": round(talked, 2),
-                                              "overlap_s": round(self._overlap_s, 2)})
+                          detected, evidence=words,
+                          measures={"talk_s": round(talked, 2),
+                                    "overlap_s": round(self._overlap_s, 2)})
 
     def finish(self, end_t: float) -> list[Event]:
         if self._event is not None and self._onset is not None:

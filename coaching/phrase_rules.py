@@ -20,9 +20,12 @@ from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from coaching.playbook import Playbook, normalize_text
-from coaching.rule import Rule
-from coaching.timeline import AGENT, CUSTOMER, Event, Utterance
+from coaching.acknowledgement import substantive
+from coaching.playbook import PhraseMatch, Playbook, normalize_text
+from coaching.rule import Hop, Rule
+from coaching.talk_speed import TalkTurn, TalkTurns, talk_rate, words_in
+from coaching.text import ends_asking
+from coaching.timeline import AGENT, CUSTOMER, Event, Speaker, Utterance
 
 __all__ = ["PHRASE_RULES", "FORBIDDEN_SETS", "Said", "find_said", "said_at", "locate",
            "forbidden_set", "ForbiddenPhraseRule", "FastSpeechRule", "ApologizeRule",
@@ -32,12 +35,13 @@ __all__ = ["PHRASE_RULES", "FORBIDDEN_SETS", "Said", "find_said", "said_at", "lo
 FORBIDDEN_SETS: dict[str, str] = {"calm_down": "calm down", "blame": "blame",
                                   "deflection": "deflection"}
 # Thresholds a trainer tunes live in the playbook; these only shape how a reply is read.
-_PAUSE_IN_TALK_S = 1.0  # a shorter pause between two utterances is a breath, part of the talk
 _REPLY_WORDS = 25  # a reply this long without the remedy has missed its moment
+_FAST_REARM = 0.9  # after a fast-speech prompt, the rate must drop under 90% of the limit
+_CLOSING_GOES_ON_WORDS = 8  # a customer who says this much more after a goodbye goes on
+_WORDS_WAIT_S = 4.0  # live, a turn's transcript comes within this; later it is not coming
+_WORDS_SLACK_S = 0.5  # Whisper's word times are this loose against voice activity
 _CONTEXT_S = 30.0  # a next step and time said this shortly before the question still count
 _QUOTE_CONTEXT = 4  # words of the clause kept either side of a quoted phrase
-_FILLERS = frozenset({"uh", "um", "er", "ah", "oh", "hmm", "so", "well", "and", "sir", "maam",
-                      "madam", "miss", "then", "just"})
 _SENTENCE_END = re.compile(r"[.!?;]$")
 _CLAUSE_END = re.compile(r"[,:]$")
 _DANGLING = frozenset({"and", "or", "but", "so", "my", "your", "the", "a", "an", "to", "of",
@@ -48,15 +52,21 @@ _QUOTE_MIN_WORDS = 3  # a comma ends a quote only once it has this many words
 @dataclass(frozen=True)
 class Said:
     """Where a phrase was said: the matched words (normalized), the clause around them as
-    transcribed (what a person reads in a reason), and the call time of the words."""
+    transcribed (what a person reads in a reason), the call time of the words, and why it
+    matched (`how`: the pattern, or the example sentence it was close to and how close;
+    "" for a plain regex match)."""
 
     phrase: str
     quote: str
     start: float
     end: float
+    how: str = ""
 
 
-def _span(pieces: Sequence[str], match: re.Match[str]) -> tuple[int, int] | None:
+Match = re.Match[str] | PhraseMatch
+
+
+def _span(pieces: Sequence[str], match: Match) -> tuple[int, int] | None:
     """First and last of `pieces` (words of the text `match` searched, normalized) that
     hold the match; None when the pieces do not line up with the text."""
     owner: list[int] = []  # for each normalized token, the piece it came from
@@ -69,7 +79,7 @@ def _span(pieces: Sequence[str], match: re.Match[str]) -> tuple[int, int] | None
     return owner[first], owner[last]
 
 
-def locate(utterance: Utterance, match: re.Match[str]) -> tuple[float, float]:
+def locate(utterance: Utterance, match: Match) -> tuple[float, float]:
     """Call times of the words of `match` (a match in the utterance's normalized text);
     the whole utterance when its words cannot be lined up with its text."""
     span = _span([w.text for w in utterance.words], match)
@@ -78,7 +88,7 @@ def locate(utterance: Utterance, match: re.Match[str]) -> tuple[float, float]:
     return utterance.words[span[0]].start, utterance.words[span[1]].end
 
 
-def _quote(text: str, match: re.Match[str]) -> str:
+def _quote(text: str, match: Match) -> str:
     """The matched words with the rest of their clause (a few words either side), as
     transcribed: `this is ridiculous` reads better than `ridiculous`. A sentence end
     stops the quote; a comma stops it once it has a few words ("I'm so sorry, Maria")."""
@@ -102,14 +112,16 @@ def _quote(text: str, match: re.Match[str]) -> str:
     return " ".join(raw[lo:hi + 1]).strip(" .,!?;:\"")
 
 
-def said_at(utterance: Utterance, match: re.Match[str]) -> Said:
+def said_at(utterance: Utterance, match: Match) -> Said:
     """A match in the utterance's normalized text, located and quoted."""
     start, end = locate(utterance, match)
-    return Said(match.group(0), _quote(utterance.text, match), start, end)
+    how = match.reason if isinstance(match, PhraseMatch) else ""
+    return Said(match.group(0), _quote(utterance.text, match), start, end, how)
 
 
 def find_said(playbook: Playbook, name: str, utterance: Utterance) -> Said | None:
-    """The first phrase of set `name` in the utterance, located and quoted, or None."""
+    """The first phrase of set `name` in the utterance, located and quoted, or None: by
+    a pattern or by closeness to an example sentence (`Said.how` says which)."""
     match = playbook.find(name, utterance.text)
     return None if match is None else said_at(utterance, match)
 
@@ -124,10 +136,6 @@ def forbidden_set(event: Event) -> str | None:
     return None
 
 
-def _word_count(u: Utterance) -> int:
-    return len(u.words) or len(normalize_text(u.text).split())
-
-
 class _TranscriptRule(Rule):
     """Helpers shared by the transcript rules."""
 
@@ -135,12 +143,7 @@ class _TranscriptRule(Rule):
         return find_said(self.playbook, name, u)
 
     def substantive(self, u: Utterance) -> bool:
-        """More than a backchannel ("mm-hmm", "okay", "right") or a filler: taking the
-        floor, not listening."""
-        norm = normalize_text(u.text)
-        for pat in self.playbook.patterns("backchannel"):
-            norm = pat.sub(" ", norm)
-        return any(t not in _FILLERS for t in norm.split())
+        return substantive(self.playbook, u.text)
 
     def cue_event(self, kind: str, cue: Said, tail: str, now: float,
                   measures: dict[str, float] | None = None) -> Event:
@@ -172,52 +175,54 @@ class ForbiddenPhraseRule(_TranscriptRule):
             # events of two sets apart (the engine treats an equal start as an update).
             while any(round(e.start, 3) == round(start, 3) for e in out):
                 start += 0.001
+            how = f", {said.how}" if said.how.startswith("close to") else ""
             out.append(self.event("forbidden_phrase", AGENT, start, max(said.end, start),
-                                  f'you said "{said.phrase}" at {said.start:.1f} s ({label})',
-                                  now, evidence=said.phrase))
+                                  f'you said "{said.phrase}" at {said.start:.1f} s{how} '
+                                  f'({label})', now, evidence=said.phrase))
         return out
 
 
 class FastSpeechRule(_TranscriptRule):
-    """The agent's words per minute of speech, over their utterances that ended in the last
-    `fast_speech_window_s`, are over `fast_speech_wpm`.
-
-    Speech time is the utterances' spans plus the breaths between them (pauses under
-    `_PAUSE_IN_TALK_S`): the pace a listener hears; waiting is not speech. It needs
-    `fast_speech_min_speech_s` of speech, and is quiet again until the rate drops back.
+    """The agent's talk speed over their talk in the last `fast_speech_window_s` is over
+    `fast_speech_wpm`: words per minute of talk time, as contact-center analytics measure
+    it (`coaching.talk_speed`: each turn from its first word to its last, pauses under
+    `talk_pause_s` inside it counted). It needs `fast_speech_min_speech_s` of talk, and
+    is quiet again until the rate drops clearly back under (`_FAST_REARM` of the limit):
+    a pace hovering at the limit is one episode, not a prompt every minute.
     """
 
     kinds = ("fast_speech",)
 
     def __init__(self, playbook: Playbook, hop_s: float) -> None:
         super().__init__(playbook, hop_s)
-        self._recent: deque[tuple[float, float, int]] = deque()  # (start, end, words)
+        self._turns = TalkTurns(self.th.talk_pause_s, self.substantive)
         self._fast = False
 
     def on_utterance(self, u: Utterance, now: float) -> list[Event]:
-        words = _word_count(u)
-        if u.speaker != AGENT or u.duration <= 0 or words == 0:
+        if u.speaker != AGENT:
+            self._turns.other(u)
             return []
-        self._recent.append((u.start, u.end, words))
-        while self._recent[0][1] < u.end - self.th.fast_speech_window_s:
-            self._recent.popleft()
-        speech_s, words, prev_end = 0.0, 0, None  # bounded: the window's utterances only
-        for start, end, n in self._recent:
-            if prev_end is not None and 0.0 < start - prev_end < _PAUSE_IN_TALK_S:
-                speech_s += start - prev_end
-            speech_s += end - start
-            words += n
-            prev_end = end
-        if speech_s < self.th.fast_speech_min_speech_s:
+        if self._turns.add(u) is None:
             return []
-        wpm = words / speech_s * 60.0
-        was_fast, self._fast = self._fast, wpm > self.th.fast_speech_wpm
-        if was_fast or not self._fast:
+        turns = self._turns.turns
+        since = u.end - self.th.fast_speech_window_s
+        while len(turns) > 1 and turns[0].end < since:  # bounded: the window's turns only
+            turns.pop(0)
+        recent = [t for t in turns if t.end >= since]
+        wpm, talk_s, words = talk_rate(recent)
+        if wpm is None or talk_s < self.th.fast_speech_min_speech_s:
             return []
-        return [self.event("fast_speech", AGENT, self._recent[0][0], u.end,
-                           f"{wpm:.0f} words per minute over your last {speech_s:.0f} s of "
-                           f"speech (aim under {self.th.fast_speech_wpm:.0f})", now,
-                           measures={"wpm": round(wpm, 1), "speech_s": round(speech_s, 2),
+        limit = self.th.fast_speech_wpm
+        if self._fast:
+            self._fast = wpm > limit * _FAST_REARM
+            return []
+        if wpm <= limit:
+            return []
+        self._fast = True
+        return [self.event("fast_speech", AGENT, recent[0].start, u.end,
+                           f"{wpm:.0f} words per minute over your last {talk_s:.0f} s of "
+                           f"talk (aim under {self.th.fast_speech_wpm:.0f})", now,
+                           measures={"wpm": round(wpm, 1), "talk_s": round(talk_s, 2),
                                      "words": float(words)})]
 
 
@@ -294,7 +299,7 @@ class _ReplyRule(_TranscriptRule):
             if self._cue is not None and self.remedied(u):
                 self._cue = None
             elif self._cue is not None and self.substantive(u):
-                self._reply_words += _word_count(u)
+                self._reply_words += words_in(u)
                 if self._reply_words >= _REPLY_WORDS:
                     return self._fire(now)
             return []
@@ -363,9 +368,17 @@ class NextStepsRule(_ReplyRule):
 
 
 class AnythingElseRule(_TranscriptRule):
-    """The customer is closing ("that's all, thanks") and the agent has not asked whether
-    there is anything else; once per call. The customer's first utterance ("Hi, thanks")
-    is an opening, not a goodbye."""
+    """The customer is closing ("that's all, thanks") and the agent does not ask whether
+    there is anything else; once per call.
+
+    The prompt is for a moment the agent would otherwise miss, so it waits: at least
+    `anything_else_wait_s` after the closing words, and until the line is quiet with every
+    word in (live, an agent who started talking right after the cue may be asking it: her
+    words decide). A customer who goes on talking was not closing ("thanks, bye... well, I
+    drive right by you every day, so..."): the cue is dropped. The customer's first
+    utterance ("Hi, thanks") is an opening, not a goodbye, and a goodbye the agent answers
+    with a question of her own ("...or have you already gotten home?") was not one.
+    """
 
     kinds = ("prompt_anything_else",)
     needs_customer = True
@@ -374,51 +387,103 @@ class AnythingElseRule(_TranscriptRule):
         super().__init__(playbook, hop_s)
         self._done = False
         self._customer_spoke = False
+        self._cue: Said | None = None
+        self._cue_end = 0.0
+        self._said_since = 0  # customer words after the cue that were not closing words
+        self._in_turn = {AGENT: False, CUSTOMER: False}
+        self._turn_end = {AGENT: float("-inf"), CUSTOMER: float("-inf")}
+        self._words_end = {AGENT: float("-inf"), CUSTOMER: float("-inf")}
 
     def on_utterance(self, u: Utterance, now: float) -> list[Event]:
-        if u.speaker == AGENT or self._done:
-            self._done = self._done or self.said("anything_else", u) is not None
+        self._words_end[u.speaker] = max(self._words_end[u.speaker], u.end)
+        if self._done:
+            return []
+        if u.speaker == AGENT:
+            if self.said("anything_else", u) is not None:
+                self._done, self._cue = True, None
+            elif self._cue is not None and u.start >= self._cue.start and ends_asking(u.text):
+                self._cue = None  # she asked them something: the call is not closing
             return []
         first, self._customer_spoke = not self._customer_spoke, True
-        cue = None if first else self.said("closing_cue", u)
-        if cue is None:
+        closing = None if first else self.said("closing_cue", u)
+        if self._cue is None:
+            if closing is not None:
+                self._cue, self._cue_end, self._said_since = closing, u.end, 0
+            return []
+        if closing is None and self.substantive(u):
+            self._said_since += words_in(u)
+            if self._said_since >= _CLOSING_GOES_ON_WORDS:
+                self._cue = None  # they went on: that was not the end of the call
+        return []
+
+    def on_hop(self, hop: Hop) -> list[Event]:
+        for speaker, frame in ((AGENT, hop.agent), (CUSTOMER, hop.customer)):
+            if self._in_turn[speaker] and not frame.in_turn:
+                self._turn_end[speaker] = hop.t
+            self._in_turn[speaker] = frame.in_turn
+        if self._cue is None or self._done:
+            return []
+        now = hop.t + self.hop_s
+        if now - self._cue_end < self.th.anything_else_wait_s or any(self._in_turn.values()):
+            return []
+        if any(self._words_pending(s, now) for s in (AGENT, CUSTOMER)):
             return []
         self._done = True
-        return [self.cue_event("prompt_anything_else", cue,
-                               "you have not asked if there is anything else", now)]
+        return [self.cue_event("prompt_anything_else", self._cue,
+                               "you have not asked if there is anything else", now,
+                               {"waited_s": round(now - self._cue_end, 2)})]
+
+    def _words_pending(self, speaker: Speaker, now: float) -> bool:
+        """A turn of theirs ended after the cue and its words have not come (yet)."""
+        end = self._turn_end[speaker]
+        return (end > self._cue_end and self._words_end[speaker] < end - _WORDS_SLACK_S
+                and now - end < _WORDS_WAIT_S)
 
 
 class SummarizeRule(_TranscriptRule):
-    """The customer has talked `summary_after_customer_s` since the agent last summarized
-    (or since the call began), and the agent takes the floor without a summary."""
+    """The customer has told `summary_after_customer_s` of story since the agent last
+    summarized (or since the call began), and the agent takes the floor without a summary.
+
+    A story is what the customer says while holding the floor: talk turns
+    (`coaching.talk_speed`) of at least `summary_turn_s`. Short answers to the agent's
+    questions ("it's a 2019", "yes, that's me") are not a story to play back, however
+    many there are.
+    """
 
     kinds = ("prompt_summarize",)
     needs_customer = True
 
     def __init__(self, playbook: Playbook, hop_s: float) -> None:
         super().__init__(playbook, hop_s)
-        self._heard_s = 0.0
-        self._since: float | None = None  # start of the customer's speech being counted
+        self._turns = TalkTurns(self.th.talk_pause_s, self.substantive)
+        self._counted_from = float("-inf")  # story told before this is summarized
         self._last_summary: float | None = None
+
+    def _story(self) -> list[TalkTurn]:
+        return [t for t in self._turns.turns if t.end > self._counted_from
+                and t.talk_s >= self.th.summary_turn_s]
 
     def on_utterance(self, u: Utterance, now: float) -> list[Event]:
         if u.speaker == CUSTOMER:
-            self._heard_s += u.duration
-            self._since = u.start if self._since is None else self._since
+            self._turns.add(u)
             return []
+        self._turns.other(u)
         summary = self.said("summary", u)
         if summary is not None:
-            self._heard_s, self._since, self._last_summary = 0.0, None, summary.start
+            self._counted_from, self._last_summary = u.end, summary.start
             return []
-        if self._heard_s < self.th.summary_after_customer_s or not self.substantive(u):
+        story = self._story()
+        heard = sum(t.talk_s for t in story)
+        if heard < self.th.summary_after_customer_s or not self.substantive(u):
             return []
-        heard, since = self._heard_s, self._since
-        self._heard_s, self._since = 0.0, None
+        self._counted_from = u.end
+        self._turns.turns[:] = [t for t in self._turns.turns if t.end > u.end]
         last = (f"since your last summary at {self._last_summary:.1f} s"
                 if self._last_summary is not None else "and you have not summarized yet")
         return [self.event("prompt_summarize", AGENT, u.start, u.end,
-                           f"the customer has talked for {heard:.0f} s from {since:.1f} s "
-                           f"{last}", now, measures={"customer_speech_s": round(heard, 2)})]
+                           f"the customer has told you {heard:.0f} s of their story from "
+                           f"{story[0].start:.1f} s {last}", now,
+                           measures={"customer_story_s": round(heard, 2)})]
 
 
 PHRASE_RULES: list[type[Rule]] = [ForbiddenPhraseRule, FastSpeechRule, ApologizeRule,

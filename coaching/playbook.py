@@ -1,7 +1,9 @@
-"""The playbook: thresholds, prompts and phrase patterns, read from an editable TOML file.
+"""The playbook: thresholds, prompts and phrase sets, read from an editable TOML file.
 
 Thresholds live here and not in code so that a trainer can tune them, and so that the
-replay page can ask "what if" by swapping a threshold and re-running the rules.
+replay page can ask "what if" by swapping a threshold and re-running the rules. A phrase
+set is its patterns (`[phrases]`) and, in `[examples.NAME]`, example sentences a trainer
+writes in plain words, near misses, and context guards (see `coaching.semantic`).
 """
 
 from __future__ import annotations
@@ -18,9 +20,19 @@ from coaching.redaction_config import (
     default_redaction,
     parse_redaction,
 )
+from coaching.semantic import (
+    QUESTION,
+    Encoder,
+    MatchingConfig,
+    PhraseMatch,
+    PhraseMatcher,
+    SetMeaning,
+)
+from coaching.text import normalize_text
 
 __all__ = ["Thresholds", "PromptSpec", "PromptPolicyConfig", "Playbook", "PlaybookError",
-           "load_playbook", "default_playbook_path", "normalize_text"]
+           "load_playbook", "default_playbook_path", "normalize_text", "PhraseMatch",
+           "SetMeaning", "MatchingConfig"]
 
 
 class PlaybookError(ValueError):
@@ -33,7 +45,9 @@ class Thresholds:
 
     interruption_min_talk_s: float = 0.8
     interruption_customer_lead_s: float = 0.4
+    interruption_min_overlap_s: float = 0.6
     backchannel_max_s: float = 0.8
+    acknowledgement_max_s: float = 2.0
     raised_voice_db: float = 6.0
     raised_voice_min_s: float = 1.5
     baseline_min_speech_s: float = 4.0
@@ -43,10 +57,13 @@ class Thresholds:
     long_monologue_s: float = 45.0
     monologue_pause_s: float = 1.5
     fast_speech_wpm: float = 180.0
-    fast_speech_window_s: float = 30.0
-    fast_speech_min_speech_s: float = 8.0
+    talk_pause_s: float = 2.0
+    fast_speech_window_s: float = 60.0
+    fast_speech_min_speech_s: float = 20.0
     apology_wait_s: float = 20.0
+    anything_else_wait_s: float = 4.0
     summary_after_customer_s: float = 25.0
+    summary_turn_s: float = 8.0
     greeting_within_s: float = 30.0
 
 
@@ -65,30 +82,29 @@ class PromptPolicyConfig:
     min_display_s: float = 3.0
 
 
-_PUNCT = re.compile(r"[^\w\s]|_")
-_SPACE = re.compile(r"\s+")
-
-
-def normalize_text(text: str) -> str:
-    """Lower-case, drop punctuation (apostrophes too: "I'm" -> "im"), fold spaces.
-
-    Whisper's casing and punctuation vary from run to run; phrase patterns are written
-    against this normal form so that they tolerate it.
-    """
-    text = text.lower().replace("'", "").replace("\u2019", "").replace("-", " ")
-    return _SPACE.sub(" ", _PUNCT.sub(" ", text)).strip()
+_SPEAKERS = ("agent", "customer")
 
 
 @dataclass(frozen=True)
 class Playbook:
-    """A loaded playbook. Phrase sets are compiled once, here."""
+    """A loaded playbook. Phrase sets are compiled once, here; their example sentences
+    are embedded once, when a sentence encoder is attached (`use_encoder`)."""
 
     thresholds: Thresholds
     policy: PromptPolicyConfig
     prompts: dict[str, PromptSpec]
     phrases: dict[str, tuple[re.Pattern[str], ...]]
     source: str = "default"
+    meanings: dict[str, SetMeaning] = field(default_factory=dict)
+    matching: MatchingConfig = MatchingConfig()
+    matcher: PhraseMatcher = field(default=None, compare=False, repr=False)  # type: ignore
+
     redaction: RedactionConfig = field(default_factory=default_redaction)
+
+    def __post_init__(self) -> None:
+        if self.matcher is None:
+            object.__setattr__(self, "matcher",
+                               PhraseMatcher(self.phrases, self.meanings, self.matching))
 
     def prompt_for(self, kind: str) -> PromptSpec:
         return self.prompts.get(kind, PromptSpec(kind, "", 10))
@@ -96,15 +112,28 @@ class Playbook:
     def patterns(self, name: str) -> tuple[re.Pattern[str], ...]:
         return self.phrases.get(name, ())
 
-    def find(self, name: str, text: str) -> re.Match[str] | None:
-        """The first match of phrase set `name` in `text` (normalized here), or None."""
-        norm = normalize_text(text)
-        best: re.Match[str] | None = None
-        for pat in self.patterns(name):
-            m = pat.search(norm)
-            if m and (best is None or m.start() < best.start()):
-                best = m
-        return best
+    def find(self, name: str, text: str) -> PhraseMatch | None:
+        """The first place phrase set `name` is said in `text`, or None: a pattern that
+        matches (its normal form), or a clause close to one of the set's examples, where
+        its guards allow."""
+        return self.matcher.find(name, text)
+
+    def intents(self, speaker: str) -> list[str]:
+        """The phrase sets listened for in `speaker`'s words ("agent" or "customer")."""
+        return self.matcher.intents(speaker)
+
+    def judge(self, text: str, speaker: str) -> dict[str, PhraseMatch]:
+        """Every set listened for in `speaker`'s words that `text` says, with its match."""
+        return self.matcher.judge(text, speaker)
+
+    def use_encoder(self, encoder: Encoder | None) -> None:
+        """Match by meaning too, with `encoder` (None: patterns and guards only). Copies
+        made by `with_thresholds` share it."""
+        self.matcher.use(encoder)
+
+    @property
+    def encoder_name(self) -> str | None:
+        return self.matcher.encoder_name
 
     def with_thresholds(self, **changes: float) -> Playbook:
         """A copy with some thresholds changed (the replay page's "what if")."""
@@ -127,6 +156,41 @@ def _compile(name: str, patterns: object) -> tuple[re.Pattern[str], ...]:
         except re.error as exc:
             raise PlaybookError(f"phrases.{name}: bad pattern {p!r}: {exc}") from None
     return tuple(out)
+
+
+def _sentences(where: str, value: object) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise PlaybookError(f"{where} must be a list of sentences")
+    return tuple(v.strip() for v in value)
+
+
+def _meaning(name: str, spec: object, known: set[str]) -> SetMeaning:
+    """One `[examples.NAME]` table."""
+    where = f"examples.{name}"
+    if not isinstance(spec, dict):
+        raise PlaybookError(f"[{where}] must be a table (said_by, like, unlike, unless)")
+    extra = set(spec) - {"said_by", "like", "unlike", "unless", "also_when", "min_similarity"}
+    if extra:
+        raise PlaybookError(f"[{where}] has an unknown setting {sorted(extra)[0]!r}")
+    said_by = spec.get("said_by", "")
+    if said_by not in _SPEAKERS + ("",):
+        raise PlaybookError(f"[{where}] said_by must be \"agent\" or \"customer\"")
+    guards = spec.get("unless", [])
+    if not isinstance(guards, list) or any(g not in known and g != QUESTION for g in guards):
+        raise PlaybookError(f"[{where}] unless must list phrase sets (or \"question\")")
+    groups = spec.get("also_when", [])
+    if not isinstance(groups, list) or not all(
+            isinstance(g, list) and g and all(x in known or x == QUESTION for x in g)
+            for g in groups):
+        raise PlaybookError(f"[{where}] also_when must be a list of lists of phrase sets")
+    floor = spec.get("min_similarity")
+    if floor is not None and (not isinstance(floor, (int, float)) or isinstance(floor, bool)
+                              or not 0 <= floor <= 1):
+        raise PlaybookError(f"[{where}] min_similarity must be a number from 0 to 1")
+    return SetMeaning(said_by, _sentences(f"examples.{name}.like", spec.get("like", [])),
+                      _sentences(f"examples.{name}.unlike", spec.get("unlike", [])),
+                      tuple(guards), tuple(tuple(g) for g in groups),
+                      None if floor is None else float(floor))
 
 
 def _numbers(section: dict, cls: type, where: str) -> dict[str, float]:
@@ -166,8 +230,14 @@ def load_playbook(path: str | Path | None = None) -> Playbook:
                 raise PlaybookError(f"[prompts.{kind}] needs text = \"...\"")
             prompts[kind] = PromptSpec(kind, spec.get("text", ""), int(spec.get("priority", 50)))
         phrases = {name: _compile(name, pats) for name, pats in data.get("phrases", {}).items()}
+        examples = data.get("examples", {})
+        if not isinstance(examples, dict):
+            raise PlaybookError("[examples] must hold one table per phrase set")
+        meanings = {name: _meaning(name, spec, set(phrases)) for name, spec in examples.items()}
+        matching = MatchingConfig(**_numbers(data.get("matching", {}), MatchingConfig,
+                                             "matching"))
         redaction = parse_redaction(data.get("redaction", {}), bundled_section())
     except (PlaybookError, RedactionConfigError) as exc:
         raise PlaybookError(f"{file}: {exc}") from None
-    return Playbook(thresholds, policy, prompts, phrases, source=str(file),
-                    redaction=redaction)
+    return Playbook(thresholds, policy, prompts, phrases, source=str(file), meanings=meanings,
+                    matching=matching, redaction=redaction)

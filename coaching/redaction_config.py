@@ -12,6 +12,8 @@ import functools
 import tomllib
 from dataclasses import dataclass, field
 
+from coaching.text import normalize_text  # the phrases' own normal form
+
 __all__ = ["KINDS", "PAYMENT_KINDS", "CUE_KINDS", "MARKERS", "RedactionConfig",
            "RedactionConfigError", "parse_redaction", "default_redaction"]
 
@@ -98,8 +100,6 @@ class RedactionConfig:
 
 
 def _phrases(kind: str, value: object) -> tuple[tuple[str, ...], ...]:
-    from coaching.playbook import normalize_text  # the phrases' own normal form
-
     if not isinstance(value, list) or not all(isinstance(p, str) for p in value):
         raise RedactionConfigError(f"[redaction] {kind} must be a list of phrases")
     out = []

@@ -27,10 +27,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from coaching.number_words import WordClass, classify
-from coaching.playbook import normalize_text
 from coaching.redaction_claims import Claim, claim_run, real_digits
 from coaching.redaction_config import MARKERS, RedactionConfig
 from coaching.redaction_email import email_spans
+from coaching.text import normalize_text
 from coaching.timeline import Redaction, Speaker, Utterance, Word
 
 __all__ = ["Redactor", "SilenceSpan", "redact_utterances", "find_cues"]

@@ -33,10 +33,14 @@ class Rule:
         kinds: the event kinds the rule can emit.
         needs_customer: True if the rule cannot run without the customer's channel
             (agent-only mode then skips it instead of guessing).
+        transcript_expected: whether transcripts will come (the engine sets it): a rule
+            that waits for the words before judging a moment judges by timing alone
+            when none will come (`--no-transcribe`, or no speech model).
     """
 
     kinds: tuple[str, ...] = ()
     needs_customer: bool = False
+    transcript_expected: bool = True
 
     def __init__(self, playbook: Playbook, hop_s: float) -> None:
         self.playbook = playbook

@@ -10,12 +10,14 @@ A check that cannot be judged is not applicable rather than guessed, and does no
 - with no speech at all, nothing is (score None, note "no speech was found");
 - with speech but no transcript, the phrase checks are not;
 - without the customer's channel (agent-only), the checks about their side are not;
-- `apologized` and `empathized` are judged only when there was a reason: the customer
-  complained or said they were upset (the playbook's complaint/distress phrases), or
-  raised their voice. Apologizing to a content customer neither earns nor costs points,
-  so the score does not reward sprinkling "sorry" over a calm call; the check still
-  shows the evidence. In agent-only mode the reason cannot be known, so they are not
-  judged either.
+- a check whose situation never arose is *not needed*, says why, and does not count:
+  `apologized` needs a complaint (the playbook's complaint phrases: something went
+  wrong), `empathized` needs feelings (distress phrases, or the customer's raised
+  voice), `summarized` needs the customer to have talked for `summary_after_customer_s`.
+  Apologizing to a content customer neither earns nor costs points, so the score does
+  not reward sprinkling "sorry" over a calm call; the check still shows the evidence.
+  A failed check's evidence is what made it needed (the complaint, the upset words). In
+  agent-only mode the reason cannot be known, so they are not judged either.
 - `used_name` needs a name: one the customer gave ("my name is Maria"), or one the agent
   used with a title ("Ms. Lopez", which passes even when the customer never said it).
 """
@@ -28,9 +30,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from coaching.acknowledgement import substantive
 from coaching.metrics import call_metrics
 from coaching.phrase_rules import Said, find_said, forbidden_set, said_at
 from coaching.playbook import Playbook, normalize_text
+from coaching.talk_speed import talk_turns
 from coaching.timeline import AGENT, CUSTOMER, CallTimeline, Event, Utterance
 
 __all__ = ["CATEGORIES", "CHECKS", "Evidence", "Check", "Scorecard", "build_scorecard"]
@@ -70,15 +74,20 @@ was well what when who why with wrong yes you your
 
 @dataclass(frozen=True)
 class Evidence:
-    """A moment that supports a check: call time (s) and the words or figure."""
+    """A moment that supports a check: call time (s), the words or figure, and for words
+    why they count (`why`: the phrase set's pattern, or the example sentence they were
+    close to and how close)."""
 
     t: float
     text: str
+    why: str = ""
 
 
 @dataclass(frozen=True)
 class Check:
-    """One judged behaviour. `passed` is meaningful only when `applicable`."""
+    """One judged behaviour. `passed` is meaningful only when `applicable`; a check that
+    is not applicable was either `not_needed` (its situation never arose) or could not be
+    judged (no transcript, no customer channel)."""
 
     id: str
     passed: bool
@@ -88,6 +97,14 @@ class Check:
     evidence: tuple[Evidence, ...] = ()
     applicable: bool = True
     weight: float = 1.0
+    not_needed: bool = False
+
+    @property
+    def status(self) -> str:
+        """"passed", "failed", "not needed" or "not judged"."""
+        if self.applicable:
+            return "passed" if self.passed else "failed"
+        return "not needed" if self.not_needed else "not judged"
 
 
 @dataclass(frozen=True)
@@ -108,9 +125,11 @@ class Scorecard:
         return {
             "score": self.score,
             "checks": [{"id": c.id, "passed": c.passed, "applicable": c.applicable,
-                        "category": c.category, "label": c.label, "detail": c.detail,
-                        "weight": c.weight,
-                        "evidence": [{"t": round(e.t, 2), "text": e.text} for e in c.evidence]}
+                        "status": c.status, "category": c.category, "label": c.label,
+                        "detail": c.detail, "weight": c.weight,
+                        "evidence": [{"t": round(e.t, 2), "text": e.text}
+                                     | ({"why": e.why} if e.why else {})
+                                     for e in c.evidence]}
                        for c in self.checks],
             "metrics": dict(self.metrics),
             "breakdown": {k: dict(v) for k, v in self.breakdown.items()},
@@ -119,14 +138,14 @@ class Scorecard:
 
 
 def _make(cid: str, passed: bool, detail: str, evidence: Sequence[Evidence] = (),
-          applicable: bool = True) -> Check:
+          applicable: bool = True, not_needed: bool = False) -> Check:
     category, label, weight = CHECKS[cid]
     return Check(cid, passed, category, label, detail, tuple(evidence[:_MAX_EVIDENCE]),
-                 applicable, weight)
+                 applicable and not not_needed, weight, not_needed)
 
 
 def _ev(said: Said) -> Evidence:
-    return Evidence(round(said.start, 2), said.quote)
+    return Evidence(round(said.start, 2), said.quote, said.how)
 
 
 def _event_ev(event: Event) -> Evidence:
@@ -150,10 +169,15 @@ class _Call:
     def of_kind(self, *kinds: str) -> list[Event]:
         return [e for e in self.events if e.kind in kinds]
 
-    def grievances(self) -> list[Evidence]:
-        """The customer's complaints, upset words and raised voice."""
-        words = self.said("complaint", self.customer) + self.said("distress", self.customer)
-        out = [Evidence(round(s.start, 2), f'they said "{s.quote}"') for s in words]
+    def complaints(self) -> list[Evidence]:
+        """What the customer said went wrong: the reason an apology is owed."""
+        return [Evidence(round(s.start, 2), f'they said "{s.quote}"')
+                for s in self.said("complaint", self.customer)]
+
+    def feelings(self) -> list[Evidence]:
+        """The customer's upset words and raised voice: the reason empathy is owed."""
+        out = [Evidence(round(s.start, 2), f'they said "{s.quote}"')
+               for s in self.said("distress", self.customer)]
         out += [Evidence(round(e.start, 2), "they raised their voice: " + e.reason)
                 for e in self.of_kind("customer_raised_voice")]
         return sorted(out, key=lambda e: e.t)
@@ -243,30 +267,32 @@ def _calm_voice(c: _Call) -> Check:
                  [_event_ev(e) for e in found])
 
 
-def _owed(c: _Call, cid: str, sets: Sequence[str], good: str, bad: str) -> Check:
+def _owed(c: _Call, cid: str, sets: Sequence[str], reasons: Callable[[], list[Evidence]],
+          not_needed: str, good: str, bad: str) -> Check:
     """apologized / empathized: judged only when the customer gave a reason."""
     done = sorted((s for name in sets for s in c.said(name, c.agent)), key=lambda s: s.start)
     evidence = [_ev(s) for s in done]
     if not c.tl.has_customer:
-        return _make(cid, bool(done), _NEEDS_CUSTOMER + " to know whether they complained",
+        return _make(cid, bool(done), _NEEDS_CUSTOMER + " to know whether it was needed",
                      evidence, applicable=False)
-    reasons = c.grievances()
-    if not reasons:
-        return _make(cid, bool(done), "not needed: the customer did not complain",
-                     evidence, applicable=False)
+    why = reasons()
+    if not why:
+        return _make(cid, bool(done), "not needed: " + not_needed, evidence, not_needed=True)
     if done:
         return _make(cid, True, good, evidence)
-    first = reasons[0]
-    return _make(cid, False, f"{bad} ({first.text} at {first.t:.0f} s)", [first])
+    first = why[0]
+    return _make(cid, False, f"{bad} ({first.text} at {first.t:.0f} s)", why)
 
 
 def _apologized(c: _Call) -> Check:
-    return _owed(c, "apologized", ("apology",), "apologized for the trouble",
-                 "the customer complained and heard no apology")
+    return _owed(c, "apologized", ("apology",), c.complaints,
+                 "the customer did not complain (nothing went wrong to apologize for)",
+                 "apologized for the trouble", "the customer complained and heard no apology")
 
 
 def _empathized(c: _Call) -> Check:
-    return _owed(c, "empathized", ("empathy",), "acknowledged how the customer felt",
+    return _owed(c, "empathized", ("empathy",), c.feelings,
+                 "the customer did not sound upset", "acknowledged how the customer felt",
                  "no words acknowledged how the customer felt")
 
 
@@ -277,9 +303,20 @@ def _said_by_agent(c: _Call, cid: str, phrases: str, good: str, bad: str) -> Che
 
 
 def _summarized(c: _Call) -> Check:
-    return _said_by_agent(c, "summarized", "summary",
-                          "played the customer's points back to them",
-                          "never summarized the customer's points back")
+    """Needed once the customer has told enough story to play back: talk turns of at
+    least `summary_turn_s` adding up to `summary_after_customer_s`, as the prompt judges."""
+    th = c.pb.thresholds
+    turns = talk_turns(c.tl.utterances, CUSTOMER, th.talk_pause_s,
+                       lambda u: substantive(c.pb, u.text))
+    story = sum(t.talk_s for t in turns if t.talk_s >= th.summary_turn_s)
+    check = _said_by_agent(c, "summarized", "summary",
+                           "played the customer's points back to them",
+                           "never summarized the customer's points back")
+    if story >= th.summary_after_customer_s or not c.tl.has_customer:
+        return check
+    return _make("summarized", check.passed, f"not needed: the customer told {story:.0f} s "
+                 f"of story (a summary is due after {th.summary_after_customer_s:.0f} s)",
+                 check.evidence, not_needed=True)
 
 
 def _next_steps(c: _Call) -> Check:
@@ -355,7 +392,8 @@ _JUDGES: tuple[Callable[[_Call], Check], ...] = (
 
 
 def _not_judged(check: Check, why: str) -> Check:
-    return Check(check.id, False, check.category, check.label, why, (), False, check.weight)
+    return Check(check.id, False, check.category, check.label, why, (), False, check.weight,
+                 False)
 
 
 def _breakdown(checks: Sequence[Check]) -> dict[str, dict[str, Any]]:
@@ -400,5 +438,5 @@ def build_scorecard(timeline: CallTimeline, events: Sequence[Event],
         checks = [_not_judged(c, why) if c.id in _NEEDS_TRANSCRIPT else c for c in checks]
         notes.append("speech was found but none of it was transcribed: the checks on "
                      "what was said were not judged")
-    return Scorecard(_score(checks), tuple(checks), call_metrics(timeline, events),
+    return Scorecard(_score(checks), tuple(checks), call_metrics(timeline, events, playbook),
                      _breakdown(checks), tuple(notes))

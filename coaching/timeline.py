@@ -47,6 +47,8 @@ class Frame:
         speech_prob: voice-activity probability (0..1) from the VAD.
         voice: raw voice activity in this hop (probability over the threshold, no hang-over).
         in_turn: inside a speech turn (hang-over applied, so a breath is not a turn end).
+        tilt_db: vocal effort where the hop is voiced speech (dB of 1-3.4 kHz over
+            0.3-1 kHz: a raised voice puts more energy up high), else NaN.
     """
 
     t: float
@@ -55,6 +57,7 @@ class Frame:
     speech_prob: float
     voice: bool
     in_turn: bool
+    tilt_db: float = math.nan
 
     @property
     def has_pitch(self) -> bool:

@@ -92,7 +92,8 @@ def test_live_feeding_gives_the_replay_events() -> None:
 
 def test_a_customer_channel_that_runs_short_is_silence() -> None:
     tl = call(20, speech(C, 1, 4), speech(A, 9, 10))
-    engine = CoachingEngine(PB, HOP, has_customer=True, rules=ACOUSTIC_RULES)
+    engine = CoachingEngine(PB, HOP, has_customer=True, rules=ACOUSTIC_RULES,
+                            transcript_expected=False)
     for i, agent in enumerate(tl.agent_frames):
         engine.on_hop(agent, tl.customer_frames[i] if i < 400 else None)
     engine.finish(20)
@@ -102,16 +103,16 @@ def test_a_customer_channel_that_runs_short_is_silence() -> None:
 # -- prompts --------------------------------------------------------------------------
 
 def test_cooldown_holds_back_a_repeat_prompt_but_keeps_the_event() -> None:
-    script = [speech(C, 0.5, 40)] + [speech(A, s, s + 1.5) for s in (3, 12, 26)]
+    script = [speech(C, 0.5, 40)] + [speech(A, s, s + 2.5) for s in (3, 12, 26)]
     found = kinds(run_rules(call(45, *script), PB), "interruption")
     assert [e.start for e in found] == [pytest.approx(s, abs=HOP) for s in (3, 12, 26)]
     assert [e.prompted for e in found] == [True, False, True]  # 12 is within 20 s of 3
 
 
 def test_a_lower_priority_prompt_is_held_back_while_a_higher_one_shows() -> None:
-    # Interruption (90) shown at 16.5; the customer raises their voice (70) 0.8 s later.
+    # Interruption (90) shown at 16.0; the customer raises their voice (70) 1.1 s later.
     calm = [speech(C, 1, 4, db=-30), speech(C, 6, 9, db=-30), speech(C, 11, 16, db=-30)]
-    script = [*calm, speech(C, 16, 22, db=-20), speech(A, 15.7, 19)]
+    script = [*calm, speech(C, 16, 22, db=-20), speech(A, 14.0, 19)]
     found = run_rules(call(25, *script), PB)
     [cut_in] = kinds(found, "interruption")
     [loud] = kinds(found, "customer_raised_voice")
@@ -145,9 +146,9 @@ def test_what_if_a_different_threshold_changes_the_events() -> None:
     assert kinds(run_rules(tl, PB), "dead_air") == []
     [e] = kinds(run_rules(tl, PB.with_thresholds(dead_air_s=6.0)), "dead_air")
     assert e.detected_at == pytest.approx(9.0, abs=HOP)
-    tl = call(20, speech(C, 1, 8), speech(A, 6.0, 6.7))  # 0.7 s over them
+    tl = call(20, speech(C, 1, 8), speech(A, 6.0, 7.5))  # 1.5 s over them, they go on
     assert kinds(run_rules(tl, PB), "interruption") == []
-    eager = PB.with_thresholds(interruption_min_talk_s=0.5, backchannel_max_s=0.5)
+    eager = PB.with_thresholds(acknowledgement_max_s=1.0)  # no acknowledgement that long
     assert len(kinds(run_rules(tl, eager), "interruption")) == 1
 
 

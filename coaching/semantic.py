@@ -1,0 +1,364 @@
+"""What a phrase set matches: its patterns, or a sentence close in meaning to one of its
+examples, unless the context says otherwise.
+
+A trainer writes a set's examples as ordinary sentences ("Your new card is on its way").
+An utterance is cut into sentences and, when long, clauses (`coaching.text.clauses`);
+each is embedded by a sentence encoder and compared with the set's examples. It matches
+when it is at least `min_similarity` close to an example and closer to the set's examples
+than to its near misses (`unlike`: "Sorry, could you repeat that?" for the apology).
+Context guards (`unless`) are phrase sets too: "sorry, what was your name again" asks,
+it does not apologize; "I'm not able to send it" is no next step. A set can also be
+implied by others said in one sentence (`also_when`): a promise with a time is a next
+step.
+
+This module is pure: the encoder is injected (anything with `encode(texts) -> unit
+vectors`), loaded elsewhere (`audio.sentence_encoder`). Without one, the patterns and
+guards still work. Example sentences are embedded once per playbook, when the encoder
+is attached; each utterance's clauses are embedded once and cached, however many sets
+and rules ask about it.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections import OrderedDict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import numpy as np
+
+from coaching.text import Clause, clauses, normalize_text
+
+__all__ = ["Encoder", "SetMeaning", "MatchingConfig", "PhraseMatch", "PhraseMatcher",
+           "QUESTION"]
+
+QUESTION = "question"  # the guard a set names to say "not when the clause asks something"
+
+
+class Encoder(Protocol):
+    """A sentence encoder: texts in, one unit-length float32 row per text out."""
+
+    name: str
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray: ...
+
+
+@dataclass(frozen=True)
+class SetMeaning:
+    """What a phrase set means beyond its patterns (the playbook's `[examples.NAME]`).
+
+    Attributes:
+        said_by: "agent" or "customer": whose words the set is listened for ("" for the
+            helper sets, which are not intents).
+        like: example sentences of the set, as a trainer writes them.
+        unlike: near misses that must not count.
+        unless: phrase sets (or "question") that, found in the same clause, cancel it.
+        also_when: groups of sets that, all found in one sentence, imply this one.
+        min_similarity: how close to an example counts (None: the playbook's default).
+    """
+
+    said_by: str = ""
+    like: tuple[str, ...] = ()
+    unlike: tuple[str, ...] = ()
+    unless: tuple[str, ...] = ()
+    also_when: tuple[tuple[str, ...], ...] = ()
+    min_similarity: float | None = None
+
+
+@dataclass(frozen=True)
+class MatchingConfig:
+    """The playbook's `[matching]`: how close is close enough, and how text is cut."""
+
+    min_similarity: float = 0.75
+    margin: float = 0.02
+    clause_max_words: float = 10
+    rival_sets: float = 1
+    cache_size: float = 4096
+
+
+@dataclass(frozen=True)
+class PhraseMatch:
+    """Where and why a set matched an utterance: words `first`..`last` of its normal form
+    (`string`), found by a pattern, by closeness to an example, or implied by other sets.
+
+    It answers `group(0)`, `start()`, `end()` and `string` as a regex match does, so
+    code that locates a match in the utterance's words takes either."""
+
+    name: str
+    string: str
+    first: int
+    last: int
+    how: str  # "pattern", "example" or "implied"
+    pattern: str = ""
+    example: str = ""
+    similarity: float = 0.0
+    implied_by: tuple[str, ...] = ()
+    regex: re.Match[str] | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def phrase(self) -> str:
+        if self.regex is not None:
+            return self.regex.group(0)
+        return " ".join(self.string.split()[self.first:self.last + 1])
+
+    def group(self, key: int | str = 0) -> str | None:
+        if key == 0:
+            return self.phrase
+        return self.regex.group(key) if self.regex is not None else None
+
+    def groupdict(self) -> dict[str, str | None]:
+        return self.regex.groupdict() if self.regex is not None else {}
+
+    def start(self) -> int:
+        if self.regex is not None:
+            return self.regex.start()
+        words = self.string.split()
+        return len(" ".join(words[:self.first])) + (1 if self.first else 0)
+
+    def end(self) -> int:
+        return self.regex.end() if self.regex is not None else self.start() + len(self.phrase)
+
+    @property
+    def reason(self) -> str:
+        """Why it matched, for a person: the pattern, or the example and how close."""
+        if self.how == "example":
+            return f'close to "{self.example}" ({self.similarity:.2f})'
+        if self.how == "implied":
+            return "said " + " and ".join(self.implied_by).replace("_", " ") + " together"
+        return f'pattern "{self.pattern}"'
+
+
+@dataclass
+class _Examples:
+    """The examples of every set embedded once: rows of `vectors`, by set, like/unlike."""
+
+    encoder_name: str
+    vectors: np.ndarray
+    texts: list[str]
+    like: dict[str, np.ndarray]  # set -> row indices
+    rivals: dict[str, np.ndarray]  # set -> rows a match must be closer to it than to
+
+
+@dataclass
+class _Read:
+    """One utterance text, read once: its words, clauses and their embeddings."""
+
+    norm: str
+    units: list[Clause]
+    sentences: list[Clause]
+    sims: np.ndarray | None = None  # units x examples
+    found: dict[str, PhraseMatch | None] = field(default_factory=dict)
+
+
+def _search_all(patterns: Sequence[re.Pattern[str]], text: str) -> list[re.Match[str]]:
+    found = [m for p in patterns for m in p.finditer(text)]
+    return sorted(found, key=lambda m: (m.start(), -len(m.group(0))))
+
+
+def _word_at(text: str, char: int) -> int:
+    return len(text[:char].split())
+
+
+class PhraseMatcher:
+    """Finds phrase sets in utterances: patterns, examples, guards, implied sets.
+
+    Thread-safe: the live engine and the window may ask from their own threads, and the
+    encoder may be attached from a loading thread while they do."""
+
+    def __init__(self, patterns: Mapping[str, tuple[re.Pattern[str], ...]],
+                 meanings: Mapping[str, SetMeaning], config: MatchingConfig) -> None:
+        self.patterns = dict(patterns)
+        self.meanings = dict(meanings)
+        self.config = config
+        self._examples: _Examples | None = None
+        self._encoder: Encoder | None = None
+        self._cache: OrderedDict[str, _Read] = OrderedDict()
+        self._lock = threading.RLock()
+
+    # -- the encoder ---------------------------------------------------------------
+
+    @property
+    def encoder_name(self) -> str | None:
+        """The attached encoder's name, or None (patterns and guards only)."""
+        return self._examples.encoder_name if self._examples is not None else None
+
+    def use(self, encoder: Encoder | None) -> None:
+        """Attach `encoder` (None detaches it): embeds every example sentence once."""
+        if encoder is None:
+            with self._lock:
+                self._encoder, self._examples = None, None
+                self._cache.clear()
+            return
+        texts: list[str] = []
+        like: dict[str, list[int]] = {}
+        unlike: dict[str, list[int]] = {}
+        for name, meaning in self.meanings.items():
+            for kind, sentences in ((like, meaning.like), (unlike, meaning.unlike)):
+                for s in sentences:
+                    kind.setdefault(name, []).append(len(texts))
+                    texts.append(s)
+        vectors = (np.asarray(encoder.encode(texts), dtype=np.float32) if texts
+                   else np.zeros((0, 1), np.float32))
+        rivals = {}
+        for name, meaning in self.meanings.items():
+            # its near misses, and the examples of the other sets of the same speaker:
+            # a clause closer to "What else can I do for you?" than to any greeting is
+            # no greeting, however close it is to one
+            rows = list(unlike.get(name, []))
+            if self.config.rival_sets:
+                rows += [i for other, m in self.meanings.items()
+                         if other != name and m.said_by == meaning.said_by
+                         for i in like.get(other, [])]
+            rivals[name] = np.array(rows, dtype=int)
+        examples = _Examples(getattr(encoder, "name", type(encoder).__name__), vectors, texts,
+                             {k: np.array(v) for k, v in like.items()}, rivals)
+        with self._lock:
+            self._encoder, self._examples = encoder, examples
+            self._cache.clear()
+
+    # -- questions -----------------------------------------------------------------
+
+    def intents(self, speaker: str) -> list[str]:
+        """The sets listened for in `speaker`'s words, in the playbook's order."""
+        return [n for n, m in self.meanings.items() if m.said_by == speaker]
+
+    def find(self, name: str, text: str) -> PhraseMatch | None:
+        """The first place set `name` is said in `text`, or None."""
+        read = self._read(text)
+        with self._lock:
+            if name not in read.found:
+                read.found[name] = self._judge(name, read)
+            return read.found[name]
+
+    def judge(self, text: str, speaker: str) -> dict[str, PhraseMatch]:
+        """Every set listened for in `speaker`'s words that `text` says, with its match."""
+        out = {}
+        for name in self.intents(speaker):
+            match = self.find(name, text)
+            if match is not None:
+                out[name] = match
+        return out
+
+    # -- reading -------------------------------------------------------------------
+
+    def _read(self, text: str) -> _Read:
+        with self._lock:
+            read = self._cache.get(text)
+            if read is not None:
+                self._cache.move_to_end(text)
+                return read
+            encoder, examples = self._encoder, self._examples
+        units = clauses(text, max_words=int(self.config.clause_max_words))
+        sentences = [u for u in units if not any(
+            s.first <= u.first and u.last <= s.last and s is not u for s in units)]
+        read = _Read(normalize_text(text), units, sentences)
+        if encoder is not None and examples is not None and units and len(examples.texts):
+            vectors = np.asarray(encoder.encode([u.raw for u in units]), dtype=np.float32)
+            read.sims = vectors @ examples.vectors.T
+        with self._lock:
+            self._cache[text] = read
+            while len(self._cache) > int(self.config.cache_size):
+                self._cache.popitem(last=False)
+        return read
+
+    def _unit_at(self, read: _Read, word: int) -> Clause | None:
+        """The smallest clause holding word `word`."""
+        holding = [u for u in read.units if u.covers(word)]
+        return min(holding, key=lambda u: u.last - u.first) if holding else None
+
+    def _guarded(self, name: str, unit: Clause | None, read: _Read | None = None,
+                 word: int | None = None) -> bool:
+        """Whether the context cancels set `name` there: a guard said in the clause, or a
+        guard whose words run over the match's first word (`word`; for a match by
+        meaning, any word of the clause) even where the clause was cut before it ("I'm
+        not like, you know, terrified")."""
+        if unit is None:
+            return False
+        for guard in self.meanings.get(name, SetMeaning()).unless:
+            if guard == QUESTION:
+                if unit.question:
+                    return True
+                continue
+            patterns = self.patterns.get(guard, ())
+            if any(p.search(unit.text) for p in patterns):
+                return True
+            lo, hi = (word, word) if word is not None else (unit.first, unit.last)
+            if read is not None and any(
+                    _word_at(read.norm, m.start()) <= hi
+                    and lo <= _word_at(read.norm, max(m.start(), m.end() - 1))
+                    for m in _search_all(patterns, read.norm)):
+                return True
+        return False
+
+    def _by_pattern(self, name: str, read: _Read) -> list[PhraseMatch]:
+        out = []
+        for m in _search_all(self.patterns.get(name, ()), read.norm):
+            first = _word_at(read.norm, m.start())
+            if self._guarded(name, self._unit_at(read, first), read, first):
+                continue
+            last = first + max(1, len(m.group(0).split())) - 1
+            out.append(PhraseMatch(name, read.norm, first, last, "pattern",
+                                   pattern=_source(m.re), regex=m))
+        return out
+
+    def _by_example(self, name: str, read: _Read, units: Sequence[int] | None = None
+                    ) -> list[PhraseMatch]:
+        ex = self._examples
+        if read.sims is None or ex is None or name not in ex.like:
+            return []
+        meaning = self.meanings[name]
+        floor = (meaning.min_similarity if meaning.min_similarity is not None
+                 else self.config.min_similarity)
+        like = read.sims[:, ex.like[name]]
+        best = like.argmax(axis=1)
+        near = (read.sims[:, ex.rivals[name]].max(axis=1) if len(ex.rivals.get(name, ()))
+                else np.full(len(read.units), -1.0))
+        out = []
+        for i in units if units is not None else range(len(read.units)):
+            sim = float(like[i, best[i]])
+            if sim < floor or sim < near[i] + self.config.margin:
+                continue
+            unit = read.units[i]
+            if self._guarded(name, unit, read):
+                continue
+            out.append(PhraseMatch(name, read.norm, unit.first, unit.last, "example",
+                                   example=ex.texts[int(ex.like[name][best[i]])],
+                                   similarity=round(sim, 3)))
+        return out
+
+    def _implied(self, name: str, read: _Read) -> list[PhraseMatch]:
+        out = []
+        for group in self.meanings.get(name, SetMeaning()).also_when:
+            for sentence in read.sentences:
+                inside = [i for i, u in enumerate(read.units)
+                          if sentence.first <= u.first and u.last <= sentence.last]
+                if all(self._in_sentence(g, read, sentence, inside) for g in group) and \
+                        not self._guarded(name, sentence):
+                    out.append(PhraseMatch(name, read.norm, sentence.first, sentence.last,
+                                           "implied", implied_by=tuple(group)))
+        return out
+
+    def _in_sentence(self, name: str, read: _Read, sentence: Clause,
+                     inside: Sequence[int]) -> bool:
+        if name == QUESTION:
+            return sentence.question
+        if any(sentence.covers(m.first) for m in self._by_pattern(name, read)):
+            return True
+        return bool(self._by_example(name, read, inside))
+
+    def _judge(self, name: str, read: _Read) -> PhraseMatch | None:
+        found = self._by_pattern(name, read) + self._by_example(name, read) + \
+            self._implied(name, read)
+        if not found:
+            return None
+        order = {"pattern": 0, "implied": 1, "example": 2}
+        return min(found, key=lambda m: (m.first, order[m.how], -m.similarity))
+
+
+def _source(pattern: re.Pattern[str]) -> str:
+    """The pattern as the trainer wrote it (without the word boundaries added on load)."""
+    src = pattern.pattern
+    head, tail = r"(?<!\w)(?:", r")(?!\w)"
+    return src[len(head):-len(tail)] if src.startswith(head) and src.endswith(tail) else src
