@@ -222,3 +222,25 @@ def test_kept_live_audio_has_the_digits_silenced(calls, folder, off_playbook,
     for line in call.of("customer")[1:5]:
         a, b = (int((t + shift) * kept_rate) for t in (line.start + 0.1, line.end - 0.1))
         assert np.abs(samples[a:b]).max() == 0.0, line
+
+
+def test_without_a_speech_model_call_audio_is_not_kept(folder) -> None:
+    """Audio that cannot be checked for card numbers is not kept, and the agent is told."""
+    ensure_pulse_server()
+    name = f"nomodel{os.getpid()}"
+    module = load_null_sink(name)
+    kept = folder / "unchecked.wav"
+    try:
+        device = find_device(f"pulse:{name}.monitor", list_input_devices())
+        faults = []
+        session = LiveSession(device, None, SessionConfig(live=LiveConfig(transcribe=False),
+                                                          record_to=str(kept)),
+                              load_playbook(), on_fault=faults.append)
+        session.start()
+        time.sleep(1.0)
+        session.stop()
+    finally:
+        unload_module(module)
+    assert not kept.exists()
+    assert any("not kept" in f.message and "card numbers" in f.message for f in faults), \
+        [f.message for f in faults]
