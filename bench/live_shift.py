@@ -57,9 +57,9 @@ def run_shift(call: Path, calls: int, history_path: Path, transcriber) -> list[d
     from audio.devices import find_device, list_input_devices
     from audio.live_session import LiveSession, SessionConfig
     from coaching.playbook import load_playbook
-    from desktop.history import CallHistory
-    from desktop.live_cli import live_document
-    from desktop.live_recorder import LiveRecorder
+    from desktop.cli.live_cli import live_document
+    from desktop.history.live_recorder import LiveRecorder
+    from desktop.history.store import CallHistory
     from tests.pulse_server import ensure_pulse_server, load_null_sink, unload_module
 
     tracks = _split(call)

@@ -134,24 +134,23 @@ class _OverlapRule(Rule):
         self._pending = None
         if not substantive(self.playbook, utterance.text):
             return []  # "no problem, no problem": listening
-        saved = self._onset, self._overlap_s
-        self._onset, self._overlap_s = onset, overlap
-        event = self._make(talked, now, words=utterance.text)
-        self._onset, self._overlap_s = saved
-        return [event]
+        return [self._make(talked, now, onset, overlap, words=utterance.text)]
 
-    def _make(self, talked: float, now: float, words: str = "") -> Event:
+    def _make(self, talked: float, now: float, onset: float | None = None,
+              overlap: float | None = None, words: str = "") -> Event:
+        """The event of the current talk (or of the pending one: `onset`, `overlap`)."""
+        onset = self._onset if onset is None else onset
+        overlap = self._overlap_s if overlap is None else overlap
         who = "you" if self.speaker == AGENT else "the customer"
         whom = "the customer" if self.speaker == AGENT else "you"
         reason = (f"{who} started over {whom} and kept talking for {talked:.1f} s "
-                  f"({self._overlap_s:.1f} s of overlap)")
+                  f"({overlap:.1f} s of overlap)")
         if words:
             reason += f': "{words.strip()}"'
         detected = self._event.detected_at if self._event is not None else now
-        return self.event(self.kind, self.speaker, self._onset, self._onset + talked, reason,
-                          detected, evidence=words,
-                          measures={"talk_s": round(talked, 2),
-                                    "overlap_s": round(self._overlap_s, 2)})
+        return self.event(self.kind, self.speaker, onset, onset + talked, reason, detected,
+                          evidence=words, measures={"talk_s": round(talked, 2),
+                                                    "overlap_s": round(overlap, 2)})
 
     def finish(self, end_t: float) -> list[Event]:
         if self._event is not None and self._onset is not None:

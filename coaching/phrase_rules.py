@@ -15,14 +15,12 @@ transcript became available, and it is the `detected_at` of what the rule emits.
 
 from __future__ import annotations
 
-import re
 from collections import deque
-from collections.abc import Sequence
-from dataclasses import dataclass
 
 from coaching.acknowledgement import substantive
-from coaching.playbook import PhraseMatch, Playbook, normalize_text
+from coaching.playbook import Playbook
 from coaching.rule import Hop, Rule
+from coaching.said import Said, find_said, locate, said_at
 from coaching.talk_speed import TalkTurn, TalkTurns, talk_rate, words_in
 from coaching.text import ends_asking
 from coaching.timeline import AGENT, CUSTOMER, Event, Speaker, Utterance
@@ -41,89 +39,6 @@ _CLOSING_GOES_ON_WORDS = 8  # a customer who says this much more after a goodbye
 _WORDS_WAIT_S = 4.0  # live, a turn's transcript comes within this; later it is not coming
 _WORDS_SLACK_S = 0.5  # Whisper's word times are this loose against voice activity
 _CONTEXT_S = 30.0  # a next step and time said this shortly before the question still count
-_QUOTE_CONTEXT = 4  # words of the clause kept either side of a quoted phrase
-_SENTENCE_END = re.compile(r"[.!?;]$")
-_CLAUSE_END = re.compile(r"[,:]$")
-_DANGLING = frozenset({"and", "or", "but", "so", "my", "your", "the", "a", "an", "to", "of",
-                       "for", "with", "is", "it", "its", "that"})
-_QUOTE_MIN_WORDS = 3  # a comma ends a quote only once it has this many words
-
-
-@dataclass(frozen=True)
-class Said:
-    """Where a phrase was said: the matched words (normalized), the clause around them as
-    transcribed (what a person reads in a reason), the call time of the words, and why it
-    matched (`how`: the pattern, or the example sentence it was close to and how close;
-    "" for a plain regex match)."""
-
-    phrase: str
-    quote: str
-    start: float
-    end: float
-    how: str = ""
-
-
-Match = re.Match[str] | PhraseMatch
-
-
-def _span(pieces: Sequence[str], match: Match) -> tuple[int, int] | None:
-    """First and last of `pieces` (words of the text `match` searched, normalized) that
-    hold the match; None when the pieces do not line up with the text."""
-    owner: list[int] = []  # for each normalized token, the piece it came from
-    for i, piece in enumerate(pieces):
-        owner += [i] * len(normalize_text(piece).split())
-    first = len(match.string[:match.start()].split())
-    last = first + max(1, len(match.group(0).split())) - 1
-    if len(owner) != len(match.string.split()) or last >= len(owner):
-        return None
-    return owner[first], owner[last]
-
-
-def locate(utterance: Utterance, match: Match) -> tuple[float, float]:
-    """Call times of the words of `match` (a match in the utterance's normalized text);
-    the whole utterance when its words cannot be lined up with its text."""
-    span = _span([w.text for w in utterance.words], match)
-    if span is None:
-        return utterance.start, utterance.end
-    return utterance.words[span[0]].start, utterance.words[span[1]].end
-
-
-def _quote(text: str, match: Match) -> str:
-    """The matched words with the rest of their clause (a few words either side), as
-    transcribed: `this is ridiculous` reads better than `ridiculous`. A sentence end
-    stops the quote; a comma stops it once it has a few words ("I'm so sorry, Maria")."""
-    raw = text.split()
-    span = _span(raw, match)
-    if span is None:
-        return match.group(0)
-    a, b = span
-
-    def stops(word: str, lo: int, hi: int) -> bool:
-        return bool(_SENTENCE_END.search(word)) or (
-            bool(_CLAUSE_END.search(word)) and hi - lo + 1 >= _QUOTE_MIN_WORDS)
-
-    lo, hi = a, b
-    while lo > 0 and a - lo < _QUOTE_CONTEXT and not stops(raw[lo - 1], lo, hi):
-        lo -= 1
-    while hi < len(raw) - 1 and hi - b < _QUOTE_CONTEXT and not stops(raw[hi], lo, hi):
-        hi += 1
-    while hi > b and normalize_text(raw[hi]) in _DANGLING:
-        hi -= 1
-    return " ".join(raw[lo:hi + 1]).strip(" .,!?;:\"")
-
-
-def said_at(utterance: Utterance, match: Match) -> Said:
-    """A match in the utterance's normalized text, located and quoted."""
-    start, end = locate(utterance, match)
-    how = match.reason if isinstance(match, PhraseMatch) else ""
-    return Said(match.group(0), _quote(utterance.text, match), start, end, how)
-
-
-def find_said(playbook: Playbook, name: str, utterance: Utterance) -> Said | None:
-    """The first phrase of set `name` in the utterance, located and quoted, or None: by
-    a pattern or by closeness to an example sentence (`Said.how` says which)."""
-    match = playbook.find(name, utterance.text)
-    return None if match is None else said_at(utterance, match)
 
 
 def forbidden_set(event: Event) -> str | None:
@@ -377,7 +292,8 @@ class AnythingElseRule(_TranscriptRule):
     words decide). A customer who goes on talking was not closing ("thanks, bye... well, I
     drive right by you every day, so..."): the cue is dropped. The customer's first
     utterance ("Hi, thanks") is an opening, not a goodbye, and a goodbye the agent answers
-    with a question of her own ("...or have you already gotten home?") was not one.
+    with a question of her own ("...or have you already gotten home?"), or by talking on
+    for `_REPLY_WORDS` words, was not one: the call went on.
     """
 
     kinds = ("prompt_anything_else",)
@@ -390,6 +306,7 @@ class AnythingElseRule(_TranscriptRule):
         self._cue: Said | None = None
         self._cue_end = 0.0
         self._said_since = 0  # customer words after the cue that were not closing words
+        self._agent_said_since = 0  # the agent's words after the cue
         self._in_turn = {AGENT: False, CUSTOMER: False}
         self._turn_end = {AGENT: float("-inf"), CUSTOMER: float("-inf")}
         self._words_end = {AGENT: float("-inf"), CUSTOMER: float("-inf")}
@@ -401,14 +318,17 @@ class AnythingElseRule(_TranscriptRule):
         if u.speaker == AGENT:
             if self.said("anything_else", u) is not None:
                 self._done, self._cue = True, None
-            elif self._cue is not None and u.start >= self._cue.start and ends_asking(u.text):
-                self._cue = None  # she asked them something: the call is not closing
+            elif self._cue is not None and u.start >= self._cue.start:
+                self._agent_said_since += words_in(u) if self.substantive(u) else 0
+                if ends_asking(u.text) or self._agent_said_since >= _REPLY_WORDS:
+                    self._cue = None  # she asked them something, or talks on: not closing
             return []
         first, self._customer_spoke = not self._customer_spoke, True
         closing = None if first else self.said("closing_cue", u)
         if self._cue is None:
             if closing is not None:
-                self._cue, self._cue_end, self._said_since = closing, u.end, 0
+                self._cue, self._cue_end = closing, u.end
+                self._said_since = self._agent_said_since = 0
             return []
         if closing is None and self.substantive(u):
             self._said_since += words_in(u)

@@ -29,6 +29,9 @@ __all__ = ["PHRASE_GAP_S", "Phrase", "ActiveLevel", "power_db", "semitones"]
 PHRASE_GAP_S = 0.25  # a pause this long between voiced hops ends a phrase
 _MIN_PHRASE_S = 0.1  # shorter phrases (a click, half a syllable) do not move the baseline
 _RESUM_EVERY = 4096  # pushes between exact re-sums of the window's running power
+_NOISE_HOPS = 625  # the line's noise floor: the quiet between words over the last ~10 s
+_NOISE_EVERY = 64  # hops between new estimates of it
+_NOISE_QUANTILE = 0.2  # of the unvoiced hops' levels: the floor, not the breaths
 
 
 def power_db(power: float) -> float:
@@ -108,16 +111,27 @@ class ActiveLevel:
     Feed every hop with `push`. The baseline only learns from phrases the caller lets it
     (`learn=False` while a raised stretch is open: shouting must not become the usual).
 
+    Levels are of the speech alone: the line's noise floor (a low quantile of the hops
+    between words) is taken off each voiced hop's power, as a speech level meter does, so
+    line noise does not squeeze a raised voice towards the usual level. In the window a
+    hop counts for at most `cap_db` over the usual level: two or three very loud hops
+    (a laugh, a cough into the mic) cannot lift 1.5 s of speech on their own.
+
     Args:
         hop_s: the analysis hop.
         window_s: voice (not wall time) in the "now" window.
         baseline_window_s: the baseline follows the last this-many seconds of voice.
         baseline_min_speech_s: voice needed before the baseline is trusted.
+        cap_db: a window hop counts for at most this much over the usual level.
     """
 
     def __init__(self, hop_s: float, window_s: float, baseline_window_s: float,
-                 baseline_min_speech_s: float) -> None:
+                 baseline_min_speech_s: float, cap_db: float = math.inf) -> None:
         self.hop_s = hop_s
+        self._cap_db = cap_db
+        self._quiet: deque[float] = deque(maxlen=_NOISE_HOPS)  # unvoiced hops' power
+        self._noise = 0.0  # the noise floor's power
+        self._since_noise = 0
         self.n = max(3, round(window_s / hop_s))
         self._baseline_window_s = baseline_window_s
         self._min_speech_s = baseline_min_speech_s
@@ -125,8 +139,10 @@ class ActiveLevel:
         self._phrase_s = 0.0  # voice in `_phrases`
         self._building = _PhraseBuilder()
         self._last_voice_end: float | None = None
-        self.window: deque[tuple[float, float, float, float]] = deque()  # t, power, hz, tilt
+        # t, power as it counts (capped), hz, tilt, power as measured
+        self.window: deque[tuple[float, float, float, float, float]] = deque()
         self._window_power = 0.0
+        self._window_uncapped = 0.0
         self._pushes = 0
         self.baseline_db: float | None = None
         self.baseline_pitch_hz: float | None = None
@@ -139,22 +155,39 @@ class ActiveLevel:
              learn: bool = True) -> Phrase | None:
         """One hop; returns the phrase this hop closed (a pause long enough), if any."""
         if not voiced:
+            self._note_quiet(10.0 ** (db / 10.0))
             if (self._building.start is not None and self._last_voice_end is not None
                     and t - self._last_voice_end >= PHRASE_GAP_S):
                 return self._close(learn)
             return None
-        power = 10.0 ** (db / 10.0)
+        raw = 10.0 ** (db / 10.0)
+        power = max(raw - self._noise, raw * 0.01)  # the speech, the line's noise taken off
         self._building.add(t, t + self.hop_s, power, hz, tilt)
         self._last_voice_end = t + self.hop_s
+        capped = power
+        if self.baseline_db is not None and self._cap_db < math.inf:
+            capped = min(power, 10.0 ** ((self.baseline_db + self._cap_db) / 10.0))
         window = self.window
         if len(window) == self.n:
-            self._window_power -= window.popleft()[1]
-        window.append((t, power, hz, tilt))
-        self._window_power += power
+            old = window.popleft()
+            self._window_power -= old[1]
+            self._window_uncapped -= old[4]
+        window.append((t, capped, hz, tilt, power))
+        self._window_power += capped
+        self._window_uncapped += power
         self._pushes += 1
-        if self._pushes % _RESUM_EVERY == 0:  # keep the running sum exact over hours
+        if self._pushes % _RESUM_EVERY == 0:  # keep the running sums exact over hours
             self._window_power = sum(w[1] for w in window)
+            self._window_uncapped = sum(w[4] for w in window)
         return None
+
+    def _note_quiet(self, power: float) -> None:
+        self._quiet.append(power)
+        self._since_noise += 1
+        if self._since_noise >= _NOISE_EVERY and len(self._quiet) >= _NOISE_EVERY:
+            self._since_noise = 0
+            ordered = sorted(self._quiet)
+            self._noise = ordered[int(len(ordered) * _NOISE_QUANTILE)]
 
     def _close(self, learn: bool) -> Phrase:
         phrase = self._building.phrase(self.hop_s)
@@ -179,7 +212,7 @@ class ActiveLevel:
     def clear_window(self) -> None:
         """Judge what comes next on speech after this moment only."""
         self.window.clear()
-        self._window_power = 0.0
+        self._window_power = self._window_uncapped = 0.0
 
     # -- the window ------------------------------------------------------------------------
 
@@ -188,15 +221,16 @@ class ActiveLevel:
         return len(self.window) == self.n
 
     def window_db(self) -> float:
-        """Active level of the window (mean power of its voiced hops), dBFS."""
-        return power_db(self._window_power / max(1, len(self.window)))
+        """Active level of the window (mean power of its voiced hops, as measured), dBFS."""
+        return power_db(self._window_uncapped / max(1, len(self.window)))
 
     def window_over(self, level_db: float) -> bool:
-        """Whether the window's active level is at or over `level_db` (no logarithm)."""
+        """Whether the window's active level, each hop counting for at most `cap_db` over
+        the usual level, is at or over `level_db` (no logarithm)."""
         return self._window_power >= len(self.window) * 10.0 ** (level_db / 10.0)
 
     def thirds_db(self) -> list[float]:
-        """Active level of each third of the window."""
+        """Active level of each third of the window (hops capped as in `window_over`)."""
         powers = [w[1] for w in self.window]
         n = len(powers)
         cuts = (0, n // 3, 2 * n // 3, n)

@@ -8,9 +8,9 @@ customer goes on after is theirs.
 
 from __future__ import annotations
 
-from coaching.phrase_rules import Said, find_said
 from coaching.playbook import Playbook, normalize_text
 from coaching.rule import Hop, Rule
+from coaching.said import Said, find_said
 from coaching.timeline import AGENT, CUSTOMER, Event, Utterance
 
 __all__ = ["DeadAirRule", "SlowResponseRule", "LongMonologueRule", "HoldTracker",

@@ -28,6 +28,7 @@ _SUSTAIN_DIP_DB = 3.0  # how far under the raised level a third of the window ma
 _PAUSE_ENDS_S = 1.0  # a pause this long closes a raised stretch
 _PITCH_NOTE_ST = 1.0  # a pitch rise under this is not worth a mention in the reason
 _EFFORT_NOTE_DB = 1.5  # nor an effort rise under this
+_CAP_OVER_LIMIT_DB = 6.0  # a hop counts for at most this much over the raised level
 
 
 class _RaisedVoice(Rule):
@@ -45,7 +46,8 @@ class _RaisedVoice(Rule):
     def __init__(self, playbook: Playbook, hop_s: float) -> None:
         super().__init__(playbook, hop_s)
         self.level = ActiveLevel(hop_s, self.th.raised_voice_min_s, self.th.baseline_window_s,
-                                 self.th.baseline_min_speech_s)
+                                 self.th.baseline_min_speech_s,
+                                 cap_db=self.th.raised_voice_db + _CAP_OVER_LIMIT_DB)
         self._event: Event | None = None  # the current episode (open or not yet calm)
         self._open = False
         self._since_update = 0

@@ -3,7 +3,7 @@ tests/test_gui_smoke.py in a subprocess; not a test module itself).
 
 Usage: python tests/gui_smoke_driver.py OUT_DIR
 
-It starts the window through `desktop.gui_main.create_window` (the code path of the
+It starts the window through `desktop.window.gui_main.create_window` (the code path of the
 `callcoach` command), opens the bundled demo call, waits for the analysis, then grabs
 each page from the X screen, as a person would see it. It prints one line per file and
 exits 0, or prints what failed and exits 1.
@@ -47,7 +47,7 @@ def shot(widget, path: Path) -> None:
 
 
 def main(out_dir: str) -> int:
-    from desktop.gui_main import create_window
+    from desktop.window.gui_main import create_window
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -81,8 +81,8 @@ def main(out_dir: str) -> int:
         wait_until(lambda: window.live.state == "idle", 60)
         settle()
         shot(window, out / "7-scorecard-after-call.png")
-        from desktop.first_run import FirstRunDialog
-        from desktop.settings_dialog import SettingsDialog
+        from desktop.window.dialogs.first_run import FirstRunDialog
+        from desktop.window.dialogs.settings_dialog import SettingsDialog
 
         dialog = SettingsDialog(window.settings, window)
         dialog.show()

@@ -156,6 +156,36 @@ def test_a_single_loud_word_is_not_a_raised_voice() -> None:
     assert events(call(25, *script), "raised_voice") == []
 
 
+def _emphatic_phrase(start: float, db: float = -25.0) -> list:
+    """A 3-s phrase with one stressed word (+8 dB for 0.4 s) in its middle, as people
+    speak: loudness moves by several dB inside any sentence."""
+    return [speech(A, start, start + 1.3, db=db), speech(A, start + 1.3, start + 1.7, db=db + 8),
+            speech(A, start + 1.7, start + 3.0, db=db)]
+
+
+def test_stressed_words_in_calm_speech_are_not_a_raised_voice() -> None:
+    script = [s for start in (1, 5, 9, 13, 17, 21) for s in _emphatic_phrase(start)]
+    assert events(call(26, *script), "raised_voice") == []
+
+
+def test_a_whole_raised_phrase_after_emphatic_speech_is_raised() -> None:
+    calm = [s for start in (1, 5, 9) for s in _emphatic_phrase(start)]
+    # The usual level includes the emphasis; a phrase 10 dB over it throughout is raised.
+    [e] = events(call(20, *calm, speech(A, 13, 16, db=-15, pitch=160.0)), "raised_voice")
+    assert e.start == at(13.0) and e.detected_at < 13.0 + 1.5
+    # 10 dB over the plain words is 7.7 dB over phrases that carry their stressed word.
+    assert e.measures["excess_db"] == pytest.approx(7.7, abs=0.2)
+
+
+def test_a_few_very_loud_hops_do_not_lift_a_phrase() -> None:
+    # A phrase a little louder than usual (+4 dB) with a laugh or a cough into the mic:
+    # 0.05 s at +25 dB. As raw power it would lift 1.5 s of speech over +6 dB; each hop
+    # counts for at most 6 dB over the raised level.
+    script = [*_calm_then_loud()[:3], speech(A, 16, 17, db=-21), speech(A, 17, 17.05, db=0),
+              speech(A, 17.05, 18.5, db=-21)]
+    assert events(call(25, *script), "raised_voice") == []
+
+
 def test_raised_again_after_a_pause_is_the_same_event() -> None:
     script = [*_calm_then_loud()[:3], speech(A, 16, 19, db=-17), speech(A, 20.5, 23, db=-17)]
     [e] = events(call(26, *script), "raised_voice")

@@ -15,8 +15,8 @@ from PySide6.QtWidgets import QApplication, QToolTip
 
 from audio.analysis import AnalysisOptions, analyze_recording, loudness_tracks
 from coaching.timeline import Event
-from desktop.call_timeline import TimelineView, points_per_second
-from desktop.theme import CUSTOMER_COLOR, urgency_color
+from desktop.window.theme import CUSTOMER_COLOR, urgency_color
+from desktop.window.widgets.call_timeline import TimelineView, points_per_second
 
 DEMO = Path(__file__).resolve().parents[1] / "assets" / "demo_call.flac"
 

@@ -7,7 +7,7 @@ import threading
 
 from PySide6.QtWidgets import QWidget
 
-from desktop.gc_guard import GuiThreadCollector
+from desktop.window.gc_guard import GuiThreadCollector
 
 
 class _Cycle:

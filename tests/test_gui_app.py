@@ -21,9 +21,9 @@ from pytestqt.qtbot import QtBot
 
 from assets import DEMO_CALL
 from audio.analysis import AnalysisOptions, analyze_recording
-from desktop.history import CallHistory
-from desktop.main_window import MainWindow
-from desktop.settings import SettingsStore
+from desktop.history.store import CallHistory
+from desktop.window.main_window import MainWindow
+from desktop.window.settings import SettingsStore
 
 pytestmark = [pytest.mark.model]
 
@@ -237,9 +237,9 @@ def test_window_starts_with_no_audio_devices(tmp_path) -> None:
         "            loop = QEventLoop()\n"
         "            QTimer.singleShot(20, loop.quit)\n"
         "            loop.exec()\n"
-        "from desktop.main_window import MainWindow\n"
-        "from desktop.settings import SettingsStore\n"
-        "from desktop.history import CallHistory\n"
+        "from desktop.window.main_window import MainWindow\n"
+        "from desktop.window.settings import SettingsStore\n"
+        "from desktop.history.store import CallHistory\n"
         f"w = MainWindow(store=SettingsStore.at({str(tmp_path / 's.ini')!r}),\n"
         f"               history=CallHistory({str(tmp_path / 'h.sqlite3')!r}),\n"
         "               load_model=False)\n"

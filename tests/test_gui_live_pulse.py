@@ -16,9 +16,9 @@ import pytest
 import soundfile as sf
 
 from assets import DEMO_CALL
-from desktop.history import CallHistory
-from desktop.main_window import MainWindow
-from desktop.settings import AppSettings, SettingsStore
+from desktop.history.store import CallHistory
+from desktop.window.main_window import MainWindow
+from desktop.window.settings import AppSettings, SettingsStore
 from tests.pulse_server import ensure_pulse_server, load_null_sink, unload_module
 
 pytestmark = [pytest.mark.slow, pytest.mark.model]
@@ -95,9 +95,9 @@ def test_a_crash_mid_call_loses_seconds_not_the_call(tmp_path, sinks) -> None:
         "from PySide6.QtCore import QEventLoop, QTimer\n"
         "from PySide6.QtWidgets import QApplication\n"
         "app = QApplication([])\n"
-        "from desktop.history import CallHistory\n"
-        "from desktop.main_window import MainWindow\n"
-        "from desktop.settings import AppSettings, SettingsStore\n"
+        "from desktop.history.store import CallHistory\n"
+        "from desktop.window.main_window import MainWindow\n"
+        "from desktop.window.settings import AppSettings, SettingsStore\n"
         f"store = SettingsStore.at({str(tmp_path / 's.ini')!r})\n"
         f"store.save(AppSettings(agent_device='pulse:{names['agent']}.monitor',\n"
         f"    customer_device='pulse:{names['softphone']}.monitor', first_run_done=True))\n"

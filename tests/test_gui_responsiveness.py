@@ -17,7 +17,7 @@ from PySide6.QtCore import QTimer
 
 from assets import DEMO_CALL
 from audio.transcribe import Transcriber
-from desktop.replay_page import ReplayPage
+from desktop.window.pages.replay_page import ReplayPage
 
 pytestmark = [pytest.mark.model, pytest.mark.slow]
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from desktop.history import CallHistory, HistoryError, default_path
+from desktop.history.store import CallHistory, HistoryError, default_path
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[1]
 CRASHING_CALL = """
 import json, os, sys
 from datetime import datetime
-from desktop.history import CallHistory
+from desktop.history.store import CallHistory
 
 db, items = sys.argv[1], json.loads(open(sys.argv[2], encoding="utf-8").read())
 store = CallHistory(db)
@@ -314,7 +314,7 @@ def test_data_dir_comes_from_the_environment(tmp_path: Path,
 def test_live_cli_recovers_at_start_up(tmp_path: Path, document: dict[str, Any],
                                        monkeypatch: pytest.MonkeyPatch,
                                        capsys: pytest.CaptureFixture[str]) -> None:
-    from desktop.live_cli import open_history
+    from desktop.cli.live_cli import open_history
 
     monkeypatch.setenv("CALLCOACH_DATA_DIR", str(tmp_path))
     call = crash_a_call(tmp_path / "history.sqlite3", document["events"], [], customer="",
@@ -333,8 +333,8 @@ def test_live_cli_recovers_at_start_up(tmp_path: Path, document: dict[str, Any],
 def test_live_cli_runs_unsaved_when_the_history_is_broken(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
         capsys: pytest.CaptureFixture[str]) -> None:
-    from desktop.cli import build_parser
-    from desktop.live_cli import open_history
+    from desktop.cli.commands import build_parser
+    from desktop.cli.live_cli import open_history
 
     monkeypatch.setenv("CALLCOACH_DATA_DIR", str(tmp_path))
     (tmp_path / "history.sqlite3").write_bytes(b"not a database" * 100)

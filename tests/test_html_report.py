@@ -16,7 +16,7 @@ from html.parser import HTMLParser
 
 import pytest
 
-from desktop.html_report import render_html
+from desktop.reports.html_report import render_html
 
 _VOID = {"meta", "link", "br", "hr", "img", "input", "col", "area", "base", "wbr", "source"}
 

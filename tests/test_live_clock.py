@@ -12,8 +12,8 @@ import re
 import pytest
 
 from audio.drift import DriftReport
-from desktop.live_page import BIG_DRIFT_PPM, LivePage, clock_status
-from desktop.live_worker import LiveSnapshot
+from desktop.window.live_worker import LiveSnapshot
+from desktop.window.pages.live_page import BIG_DRIFT_PPM, LivePage, clock_status
 from tests.test_drift import RATE, simulate
 
 

@@ -17,8 +17,8 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from desktop.cli import EXIT_USAGE, main
-from desktop.history import CallHistory
+from desktop.cli.commands import EXIT_USAGE, main
+from desktop.history.store import CallHistory
 from tests.calls import ANGRY
 from tests.callsynth import synth_call
 from tests.pulse_server import ensure_pulse_server, unload_module

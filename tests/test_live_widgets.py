@@ -15,11 +15,11 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QImage, QPalette
 from PySide6.QtWidgets import QLabel, QPushButton
 
-from desktop.level_meter import MIN_DB, LevelMeter, align_labels
-from desktop.prompt_card import IDLE_TEXT, PromptCard
-from desktop.talk_share import TalkShareBar
-from desktop.theme import AGENT_COLOR, CUSTOMER_COLOR, urgency_color
-from desktop.trace_plot import VoiceTracePlot
+from desktop.window.theme import AGENT_COLOR, CUSTOMER_COLOR, urgency_color
+from desktop.window.widgets.level_meter import MIN_DB, LevelMeter, align_labels
+from desktop.window.widgets.prompt_card import IDLE_TEXT, PromptCard
+from desktop.window.widgets.talk_share import TalkShareBar
+from desktop.window.widgets.trace_plot import VoiceTracePlot
 
 
 def _pixels(widget) -> np.ndarray:

@@ -422,6 +422,16 @@ def test_a_customer_who_goes_on_after_a_goodbye_was_not_closing() -> None:
     assert closing(script, 30) == []
 
 
+def test_a_goodbye_the_agent_talks_on_after_was_not_one() -> None:
+    # Whisper heard "Yeah, bye" mid-call; the agent goes on with the call, then a hold.
+    script = [talk(C, 1, 3, "My oil light is on."), talk(C, 4, 5, "Yeah, bye."),
+              talk(A, 6, 12, "Perfect. Give me just one second here, I'm going to look into "
+                             "the manual on that car real quick and I will walk you through"),
+              talk(A, 13, 20, "so what you're going to want to do is hold both of those little "
+                              "buttons down for about ten seconds and then turn it off")]
+    assert closing(script, 40) == []
+
+
 def test_thanks_inside_a_sentence_is_not_a_goodbye() -> None:
     script = [talk(C, 1, 3, "Hello."),
               talk(C, 4, 9, "Thanks, but my order still has not arrived and I need it.")]

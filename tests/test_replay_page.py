@@ -13,8 +13,8 @@ from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QPushButton
 
 from assets import DEMO_CALL
-from desktop.live_page import LivePage
-from desktop.replay_page import ReplayPage
+from desktop.window.pages.live_page import LivePage
+from desktop.window.pages.replay_page import ReplayPage
 
 
 @pytest.fixture
@@ -29,7 +29,7 @@ def page(qtbot):
 def _no_transcription(page: ReplayPage, monkeypatch) -> None:
     """Acoustic analysis only, to keep these tests fast (the model path is tested in
     test_gui_app)."""
-    import desktop.replay_page as rp
+    import desktop.window.pages.replay_page as rp
 
     real = rp.AnalysisOptions
     monkeypatch.setattr(rp, "AnalysisOptions", lambda **k: real(**{**k, "transcribe": False}))
@@ -143,8 +143,8 @@ def test_a_missing_output_device_falls_back_and_playback_goes_on(page, qtbot,
 
 
 def test_settings_dialog_keeps_the_replay_output(qtbot) -> None:
-    from desktop.settings import AppSettings
-    from desktop.settings_dialog import SettingsDialog
+    from desktop.window.dialogs.settings_dialog import SettingsDialog
+    from desktop.window.settings import AppSettings
 
     dialog = SettingsDialog(AppSettings(output_device="Old speakers"),
                             list_devices=lambda: [])

@@ -17,9 +17,9 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QLabel, QWidget
 
-from desktop.export import ExportError, export_html, export_pdf
-from desktop.scorecard_parts import EvidenceLink, ScoreRing
-from desktop.scorecard_view import EMPTY_TEXT, ScorecardView
+from desktop.reports.export import ExportError, export_html, export_pdf
+from desktop.window.widgets.scorecard_parts import EvidenceLink, ScoreRing
+from desktop.window.widgets.scorecard_view import EMPTY_TEXT, ScorecardView
 
 ROOT = Path(__file__).resolve().parents[1]
 

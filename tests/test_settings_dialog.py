@@ -20,11 +20,11 @@ from PySide6.QtWidgets import QAbstractButton, QApplication, QDialog, QLabel
 
 from audio.devices import DeviceError, InputDevice, find_device, list_input_devices
 from coaching.playbook import default_playbook_path
-from desktop.device_picker import LOOKING_TEXT, STILL_WORKS_TEXT
-from desktop.first_run import FirstRunDialog, customer_audio_help
-from desktop.level_probe import LevelProbe, rms_dbfs
-from desktop.settings import AppSettings, SettingsStore
-from desktop.settings_dialog import BUNDLED_MODEL_TEXT, SettingsDialog
+from desktop.window.dialogs.device_picker import LOOKING_TEXT, STILL_WORKS_TEXT
+from desktop.window.dialogs.first_run import FirstRunDialog, customer_audio_help
+from desktop.window.dialogs.settings_dialog import BUNDLED_MODEL_TEXT, SettingsDialog
+from desktop.window.level_probe import LevelProbe, rms_dbfs
+from desktop.window.settings import AppSettings, SettingsStore
 from tests.pulse_server import ensure_pulse_server, load_null_sink, unload_module
 
 HEADSET = InputDevice("portaudio:USB Headset (ALSA)", "USB Headset (ALSA)", 1, 48000.0,

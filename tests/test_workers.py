@@ -14,8 +14,8 @@ from PySide6.QtWidgets import QComboBox
 
 from assets import DEMO_CALL
 from audio.analysis import AnalysisOptions, analyze_recording
-from desktop import workers
-from desktop.workers import RescoreJob, make_replay_data, start_job, wait_for_jobs
+from desktop.window import workers
+from desktop.window.workers import RescoreJob, make_replay_data, start_job, wait_for_jobs
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,5 @@
+import sys
+
+from desktop.cli.commands import main
+
+sys.exit(main())

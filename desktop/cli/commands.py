@@ -1,0 +1,189 @@
+"""The `callcoach` command: the window with no arguments, headless subcommands otherwise.
+
+Nothing here imports Qt until the window is asked for, so `callcoach analyze` runs on a
+server with no display and no Qt libraries. Every failure a user can cause ends in a
+one-line message and a non-zero exit, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+__all__ = ["main", "build_parser"]
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERNAL, EXIT_CANCELLED = 0, 1, 2, 3, 130
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="callcoach",
+        description="Local voice coaching for call-center agents. With no command, opens "
+                    "the window.")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    an = sub.add_parser(
+        "analyze", help="analyze recorded calls: transcript, coaching events, scorecard",
+        description="Analyze call recordings (stereo: one party per channel; mono: agent "
+                    "only). One recording: JSON to stdout (or --json). Several recordings "
+                    "or a folder: one JSON and HTML scorecard per call in --out-dir and a "
+                    "summary table.")
+    an.add_argument("recordings", nargs="+", metavar="RECORDING",
+                    help="audio file(s) (WAV, FLAC, MP3, OGG, M4A) or folder(s) of them")
+    an.add_argument("--agent-channel", choices=("left", "right"), default="left",
+                    help="which stereo channel is the agent (default: left)")
+    an.add_argument("--model", metavar="NAME_OR_PATH", default=None,
+                    help="Whisper model: the bundled tiny.en (default), another "
+                         "faster-whisper size, or a local CTranslate2 model folder")
+    an.add_argument("--playbook", metavar="FILE", default=None,
+                    help="a playbook TOML file (default: the bundled one)")
+    an.add_argument("--json", metavar="OUT", default=None,
+                    help="write the JSON here instead of stdout (one recording)")
+    an.add_argument("--html", metavar="OUT", default=None,
+                    help="also write a self-contained HTML scorecard (one recording)")
+    an.add_argument("--out-dir", metavar="DIR", default="callcoach-reports",
+                    help="where several recordings' reports go (default: %(default)s)")
+    an.add_argument("--no-transcribe", action="store_true",
+                    help="acoustic cues only (no Whisper): fast, no phrase checks")
+    an.add_argument("-q", "--quiet", action="store_true",
+                    help="no summary or progress on stderr")
+    sub.add_parser("devices", help="list the audio inputs to choose from (live)")
+    lv = sub.add_parser("live", help="coach a live call headless: prompts as they fire",
+                        description="Capture the agent's microphone and the customer's audio "
+                                    "(a monitor/loopback input), print prompts as they fire "
+                                    "and write the call as analyze's JSON at the end.")
+    lv.add_argument("--agent-device", metavar="NAME", help="id or part of a name "
+                    "(callcoach devices); default: the first microphone")
+    lv.add_argument("--customer-device", metavar="NAME", help="id or part of a name; "
+                    "default: the first monitor input; 'none' for agent-only")
+    lv.add_argument("--stereo-device", metavar="NAME", help="one device that carries both "
+                    "parties, one per channel (a call-center headset adapter or recorder); "
+                    "instead of --agent-device/--customer-device")
+    lv.add_argument("--agent-side", choices=("left", "right"), default="left",
+                    help="with --stereo-device: the agent's channel (default: left)")
+    lv.add_argument("--duration", type=float, metavar="S", help="stop after S seconds "
+                    "(default: until Ctrl+C)")
+    lv.add_argument("--json", metavar="OUT", help="write the call's JSON here")
+    lv.add_argument("--model", metavar="NAME_OR_PATH", default=None)
+    lv.add_argument("--playbook", metavar="FILE", default=None)
+    lv.add_argument("--no-transcribe", action="store_true")
+    lv.add_argument("--no-history", action="store_true",
+                    help="do not save this call in the call history")
+    lv.add_argument("-q", "--quiet", action="store_true",
+                    help="no prompts on the terminal; JSON on stdout without --json")
+    return parser
+
+
+def _error(message: str) -> None:
+    print(f"callcoach: error: {message}", file=sys.stderr)
+
+
+def _options(args: argparse.Namespace):
+    from audio.analysis import AnalysisOptions
+
+    return AnalysisOptions(agent_channel=args.agent_channel, model=args.model,
+                           playbook_path=args.playbook, transcribe=not args.no_transcribe)
+
+
+def _write_text(path: str, text: str) -> None:
+    out = Path(path)
+    if out.parent and not out.parent.exists():
+        out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(text, encoding="utf-8")
+
+
+def _analyze_one(args: argparse.Namespace, path: str) -> int:
+    from audio.analysis import analyze_recording, loudness_tracks
+    from audio.contract import analysis_to_dict
+    from desktop.cli.terminal import ProgressBar, summary_lines
+
+    bar = ProgressBar(Path(path).name) if not args.quiet else None
+    try:
+        analysis = analyze_recording(path, _options(args), progress=bar)
+    finally:
+        if bar:
+            bar.close()
+    doc = analysis_to_dict(analysis)
+    text = json.dumps(doc, indent=2, ensure_ascii=False)
+    if args.json:
+        _write_text(args.json, text + "\n")
+    else:
+        sys.stdout.write(text + "\n")
+    if args.html:
+        from desktop.reports.html_report import render_html
+
+        _write_text(args.html, render_html(doc, loudness_tracks(analysis.timeline)))
+    if not args.quiet:
+        print("\n".join(summary_lines(analysis)), file=sys.stderr)
+    return EXIT_OK
+
+
+def _analyze(args: argparse.Namespace) -> int:
+    from desktop.cli.batch import expand_recordings, run_batch
+
+    paths = expand_recordings(args.recordings)
+    single = len(args.recordings) == 1 and not Path(args.recordings[0]).is_dir()
+    if single:
+        return _analyze_one(args, args.recordings[0])
+    if args.json or args.html:
+        _error("--json/--html name one file; with several recordings use --out-dir")
+        return EXIT_USAGE
+    if not paths:
+        _error("no audio files found in " + ", ".join(args.recordings))
+        return EXIT_FAILED
+    return run_batch(paths, _options(args), Path(args.out_dir), quiet=args.quiet)
+
+
+def _open_window() -> int:
+    from desktop.window.gui_main import main as gui_main
+
+    return gui_main()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the `callcoach` console script."""
+    args = build_parser().parse_args(argv)
+    from audio.analysis import AnalysisCancelled
+    from audio.devices import DeviceError
+    from audio.model_location import ModelError
+    from audio.recording import RecordingError
+    from coaching.playbook import PlaybookError
+    from desktop.crash_log import log_exception
+
+    try:
+        if args.command == "analyze":
+            return _analyze(args)
+        if args.command == "devices":
+            from desktop.cli.live_cli import run_devices
+
+            return run_devices()
+        if args.command == "live":
+            from desktop.cli.live_cli import run_live
+
+            if args.stereo_device and (args.agent_device or args.customer_device):
+                _error("--stereo-device carries both parties: leave out --agent-device "
+                       "and --customer-device")
+                return EXIT_USAGE
+            return run_live(args.agent_device, args.customer_device, args.duration, args.json,
+                            args.model, args.playbook, not args.no_transcribe, args.quiet,
+                            history=not args.no_history, stereo=args.stereo_device,
+                            agent_side=args.agent_side)
+        return _open_window()
+    except (RecordingError, ModelError, PlaybookError, DeviceError) as exc:
+        _error(str(exc))
+        return EXIT_FAILED
+    except OSError as exc:  # an output file that cannot be written, a full disk
+        _error(f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": "))
+        return EXIT_FAILED
+    except (KeyboardInterrupt, AnalysisCancelled):
+        print("callcoach: cancelled", file=sys.stderr)
+        return EXIT_CANCELLED
+    except Exception as exc:  # noqa: BLE001 - the user gets a line, the log the traceback
+        where = log_exception(exc)
+        _error(f"internal error: {exc.__class__.__name__}: {exc} (details in {where})")
+        return EXIT_INTERNAL
+
+
+if __name__ == "__main__":
+    sys.exit(main())

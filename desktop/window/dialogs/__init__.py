@@ -1,0 +1,1 @@
+"""Settings, first-run setup and the device picker they share."""

@@ -1,0 +1,372 @@
+"""The window: three pages (live call, replay, scorecards), the menus and the services
+they share (settings, the call history, the speech model).
+
+The window appears at once; the model loads in the background and the audio devices
+are looked for in the background, and whatever is missing (no PortAudio, no microphone,
+no history) is said in plain words while the rest keeps working.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime
+from pathlib import Path
+
+from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QApplication,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QMainWindow,
+    QStackedWidget,
+    QWidget,
+)
+
+from assets import DEMO_CALL
+from audio.devices import DeviceError, list_input_devices
+from audio.transcribe import Transcriber
+from coaching.playbook import PlaybookError, load_playbook
+from desktop.history.store import CallHistory, HistoryError
+from desktop.window.level_probe import start_audio_thread
+from desktop.window.live_worker import LiveCallConfig
+from desktop.window.pages.history_page import HistoryPage
+from desktop.window.pages.live_page import LivePage
+from desktop.window.pages.replay_page import AUDIO_SUFFIXES, ReplayPage
+from desktop.window.settings import AppSettings, SettingsStore
+from desktop.window.theme import apply_theme
+from desktop.window.workers import ModelLoadJob, ReplayData, start_job, wait_for_jobs
+
+__all__ = ["MainWindow", "PAGES"]
+
+PAGES = ("live", "replay", "scorecards")
+_PAGE_LABELS = ("\u260e  Live call", "\u25b6  Replay", "\u2605  Scorecards")
+
+
+class _DeviceCheck(QObject):
+    """Lists the inputs off the GUI thread (PortAudio can take a while to answer)."""
+
+    result = Signal(str)  # "" when a microphone was found, else what is missing
+
+    def run(self) -> None:
+        def work() -> None:
+            try:
+                devices = list_input_devices()
+            except DeviceError as exc:
+                self.result.emit(str(exc))
+                return
+            except Exception as exc:  # noqa: BLE001 - a broken audio stack is a message
+                self.result.emit(f"the audio devices cannot be listed ({exc})")
+                return
+            if not [d for d in devices if not d.is_monitor]:
+                self.result.emit("no microphone was found: plug in your headset")
+            else:
+                self.result.emit("")
+
+        start_audio_thread(work, name="callcoach-devices")
+
+
+class MainWindow(QMainWindow):
+    """Everything a phone agent, a trainer and a team lead open callcoach for."""
+
+    def __init__(self, store: SettingsStore | None = None,
+                 history: CallHistory | None = None, load_model: bool = True,
+                 check_devices: bool = True) -> None:
+        super().__init__()
+        self.setWindowTitle("callcoach")
+        self.store = store or SettingsStore()
+        self.settings: AppSettings = self.store.load()
+        self.transcriber: Transcriber | None = None
+        self.model_state = "not loaded"
+        self._pending_seek: tuple[str, float] | None = None
+        self.device_problem: str | None = None  # None until the devices were looked at
+        self.history = history if history is not None else self._open_history()
+
+        self.live = LivePage()
+        self.live.worker.set_history(self.history)
+        self.replay = ReplayPage()
+        self.scorecards = HistoryPage(self.history)
+        self.replay.set_agent_channel(self.settings.agent_channel)
+        self.replay.set_output_device(self.settings.output_device)
+        self.nav = QListWidget(objectName="nav")
+        self.nav.addItems(list(_PAGE_LABELS))
+        self.nav.setAccessibleName("Pages")
+        self.nav.setStyleSheet("QListWidget#nav::item { padding: 6px 4px; }")
+        self.nav.setFixedWidth(self.nav.fontMetrics().horizontalAdvance("\u2605  Scorecards")
+                               + 48)
+        self.stack = QStackedWidget()
+        for page in (self.live, self.replay, self.scorecards):
+            self.stack.addWidget(page)
+        self.nav.currentRowChanged.connect(self.stack.setCurrentIndex)
+        central = QWidget()
+        layout = QHBoxLayout(central)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(self.nav)
+        layout.addWidget(self.stack, 1)
+        self.setCentralWidget(central)
+        self.model_label = QLabel("Speech model: loading\u2026", objectName="model_status")
+        self.statusBar().addPermanentWidget(self.model_label)
+
+        self.live.startRequested.connect(self.start_call)
+        self.live.practiceRequested.connect(self.start_practice)
+        self.live.callEnded.connect(self._call_ended)
+        self.live.message.connect(self.show_message)
+        self.replay.analysed.connect(self._replay_analysed)
+        self.replay.message.connect(self.show_message)
+        self.replay.openRequested.connect(self.open_recording_dialog)
+        self.replay.demoRequested.connect(self.open_demo_call)
+        self.replay.fileDropped.connect(self.open_recording)
+        self.scorecards.seekRequested.connect(self.jump_to)
+        self.scorecards.message.connect(self.show_message)
+        self._build_menus()
+        self.show_page("live")
+        self._fit_to_screen(1180, 780)
+        if (state := self.store.window_state("geometry")) is not None:
+            self.restoreGeometry(state)
+        if load_model:
+            self.load_model()
+        if check_devices:
+            self._device_check = _DeviceCheck(self)
+            self._device_check.result.connect(self._devices_checked)
+            QTimer.singleShot(0, self._device_check.run)
+
+    def _fit_to_screen(self, width: int, height: int) -> None:
+        """The default size, shrunk to the screen (a small laptop at 150% scaling)."""
+        screen = self.screen() or QApplication.primaryScreen()
+        if screen is not None:
+            avail = screen.availableGeometry()
+            width = min(width, avail.width() - 40)
+            height = min(height, avail.height() - 60)
+        self.resize(max(640, width), max(480, height))
+
+    # -- services -------------------------------------------------------------------------
+    def _open_history(self) -> CallHistory | None:
+        try:
+            history = CallHistory()
+            recovered = [history.recover(c.id) for c in history.unfinished_calls()]
+        except HistoryError as exc:
+            message = f"Calls will not be saved: {exc}"
+            QTimer.singleShot(0, lambda: self.show_message(message))
+            return None
+        if recovered:
+            QTimer.singleShot(0, lambda: self.show_message(
+                f"Recovered {len(recovered)} call(s) interrupted by a crash."))
+        if self.settings.keep_audio:
+            try:
+                history.purge_audio(self.settings.keep_audio_days)
+            except HistoryError:
+                pass
+        return history
+
+    def load_model(self) -> None:
+        """Load Whisper in the background; the window is usable meanwhile."""
+        job = ModelLoadJob(self.settings.model or None)
+        job.loaded.connect(self._model_loaded)
+        job.failed.connect(self._model_failed)
+        self.model_state = "loading"
+        start_job(job, self)
+
+    def _model_loaded(self, transcriber: Transcriber) -> None:
+        self.transcriber = transcriber
+        self.model_state = "ready"
+        self.live.set_transcriber(transcriber)
+        self.replay.set_transcriber(transcriber)
+        self.model_label.setText(f"Speech model: {transcriber.name}")
+
+    def _model_failed(self, message: str) -> None:
+        self.model_state = "failed"
+        self.model_label.setText("Speech model: not available")
+        self.show_message(f"The speech model could not be loaded: {message}. Cues from the "
+                          "voice still work; choose another model in Settings.")
+
+    def _devices_checked(self, problem: str) -> None:
+        self.device_problem = problem
+        if problem:
+            self.live._show_notice(
+                f"Live coaching is not available: {problem}. Replay and scorecards still "
+                "work (try the demo call on the Replay page).", error=False)
+
+    # -- pages ----------------------------------------------------------------------------
+    def show_page(self, name: str) -> None:
+        self.nav.setCurrentRow(PAGES.index(name))
+
+    @property
+    def page(self) -> str:
+        return PAGES[self.stack.currentIndex()]
+
+    def show_message(self, text: str) -> None:
+        self.statusBar().showMessage(text, 8000)
+
+    # -- live -----------------------------------------------------------------------------
+    def start_call(self) -> None:
+        """A real call on the devices chosen in Settings."""
+        s = self.settings
+        record_to = None
+        if s.keep_audio and self.history is not None:
+            folder = self.history.audio_dir
+            folder.mkdir(parents=True, exist_ok=True)
+            record_to = str(folder / f"call-{datetime.now():%Y%m%d-%H%M%S}.wav")
+        self._begin_live(LiveCallConfig(agent_device=s.agent_device,
+                                        customer_device=s.customer_device,
+                                        playbook_path=s.playbook_path, record_to=record_to))
+
+    def start_practice(self, path: str | None = None, speed: float = 1.0) -> None:
+        """A recording (the demo call by default) played into the live coach."""
+        s = self.settings
+        self._begin_live(LiveCallConfig(playbook_path=s.playbook_path,
+                                        practice_file=str(path or DEMO_CALL),
+                                        practice_speed=speed, agent_channel=s.agent_channel))
+
+    def _begin_live(self, config: LiveCallConfig) -> None:
+        try:  # the voice trace draws the playbook's raised-voice band
+            raised_db = load_playbook(config.playbook_path or None).thresholds.raised_voice_db
+        except PlaybookError as exc:
+            self.show_message(f"The playbook cannot be used: {exc}")
+            return
+        self.show_page("live")
+        self.live.start_call(config, raised_db)
+
+    def _call_ended(self, document: dict, _result) -> None:
+        """The worker saved the call (as it happened, for a real call): show its card."""
+        call_id = document.get("history_id")
+        self.scorecards.reload(select_id=call_id)
+        if call_id is None:
+            self.scorecards.show_document(document)
+        self.show_page("scorecards")
+        self.show_message("Call ended: here is its scorecard")
+
+    # -- replay ---------------------------------------------------------------------------
+    def open_recording_dialog(self) -> None:
+        patterns = " ".join(f"*{s}" for s in AUDIO_SUFFIXES)
+        path, _ = QFileDialog.getOpenFileName(self, "Open a call recording", "",
+                                              f"Call recordings ({patterns});;All files (*)")
+        if path:
+            self.open_recording(path)
+
+    def open_demo_call(self) -> None:
+        self.open_recording(str(DEMO_CALL))
+
+    def open_recording(self, path: str) -> None:
+        try:
+            playbook = load_playbook(self.settings.playbook_path or None)
+        except PlaybookError as exc:
+            self.show_message(f"The playbook cannot be used: {exc}")
+            return
+        self.show_page("replay")
+        self.replay.open_recording(path, playbook, self.settings.model or None)
+
+    def _replay_analysed(self, data: ReplayData) -> None:
+        from_history = bool(self._pending_seek and self._pending_seek[0] == data.path)
+        if from_history:
+            pass  # a call from the history, opened to be heard: it is saved already
+        elif self.history is not None:
+            try:
+                call_id = self.history.save_call(data.document, source="replay",
+                                                 audio_path=data.path)
+                self.scorecards.reload(select_id=call_id)
+            except HistoryError as exc:
+                self.show_message(f"The scorecard could not be saved: {exc}")
+        else:
+            self.scorecards.show_document(data.document)
+        if from_history:
+            self.replay.seek(self._pending_seek[1])
+        self._pending_seek = None
+        self.show_message(f"{len(data.analysis.events)} cues in "
+                          f"{Path(data.path).name}; score {data.analysis.scorecard.score}")
+
+    def jump_to(self, document: dict, t: float) -> None:
+        """Evidence clicked on a scorecard: that moment of that call in replay."""
+        path = HistoryPage.audio_of(document)
+        current = self.replay.data.path if self.replay.data is not None else None
+        if path and current and os.path.abspath(path) == os.path.abspath(current):
+            self.show_page("replay")
+            self.replay.seek(t)
+        elif path:
+            self._pending_seek = (path, t)
+            self.open_recording(path)
+        else:
+            self.show_message("The audio of this call was not kept, so it cannot be replayed "
+                              "(Settings: keep call audio).")
+
+    # -- menus ----------------------------------------------------------------------------
+    def _action(self, menu, text: str, slot, shortcut=None, name: str = "") -> QAction:
+        action = QAction(text, self)
+        if shortcut is not None:
+            action.setShortcut(QKeySequence(shortcut))
+        action.triggered.connect(slot)
+        if name:
+            action.setObjectName(name)
+        menu.addAction(action)
+        return action
+
+    def _build_menus(self) -> None:
+        bar = self.menuBar()
+        f = bar.addMenu("&File")
+        self._action(f, "&Open a recording\u2026", self.open_recording_dialog,
+                     QKeySequence.Open, "act_open")
+        self._action(f, "Open the &demo call", self.open_demo_call, "Ctrl+D", "act_demo")
+        f.addSeparator()
+        self._action(f, "Export scorecard as &PDF\u2026",
+                     lambda: self.scorecards.export_scorecard("pdf"), "Ctrl+Shift+P")
+        self._action(f, "Export scorecard as &HTML\u2026",
+                     lambda: self.scorecards.export_scorecard("html"), "Ctrl+Shift+H")
+        self._action(f, "Export call history as &CSV\u2026", self.scorecards.export_csv)
+        f.addSeparator()
+        self._action(f, "&Settings\u2026", self.open_settings, QKeySequence.Preferences
+                     if not QKeySequence(QKeySequence.Preferences).isEmpty() else "Ctrl+,",
+                     "act_settings")
+        self._action(f, "&Quit", self.close, QKeySequence.Quit)
+        c = bar.addMenu("&Call")
+        self._action(c, "&Start or end the call", self.live.toggle_call, "Ctrl+Return",
+                     "act_call")
+        self._action(c, "&Compact mode", self.live.enter_compact, "Ctrl+M", "act_compact")
+        v = bar.addMenu("&View")
+        for i, label in enumerate(("&Live call", "&Replay", "&Scorecards")):
+            self._action(v, label, lambda _=False, n=PAGES[i]: self.show_page(n), f"Ctrl+{i + 1}")
+        h = bar.addMenu("&Help")
+        self._action(h, "&Setup assistant\u2026", self.open_first_run)
+        self._action(h, "&Hearing the customer\u2026",
+                     lambda: self.open_first_run(page="hearing"))
+
+    def open_settings(self) -> None:
+        from desktop.window.dialogs.settings_dialog import SettingsDialog
+
+        dialog = SettingsDialog(self.settings, self)
+        if dialog.exec():
+            self.apply_settings(dialog.result_settings())
+
+    def open_first_run(self, page: str = "welcome") -> None:
+        from desktop.window.dialogs.first_run import FirstRunDialog
+
+        dialog = FirstRunDialog(self.settings, self, page=page)
+        dialog.exec()
+        new = dialog.result_settings()
+        self.apply_settings(new)
+        if getattr(dialog, "wants_demo", False):
+            self.open_demo_call()
+
+    def apply_settings(self, new: AppSettings) -> None:
+        old, self.settings = self.settings, new
+        self.store.save(new)
+        if new.theme != old.theme:
+            apply_theme(QApplication.instance(), new.theme)
+        if new.agent_channel != old.agent_channel:
+            self.replay.set_agent_channel(new.agent_channel)
+        if new.output_device != old.output_device:
+            self.replay.set_output_device(new.output_device)
+        self.live.compact.set_on_top(new.compact_on_top)
+        if new.model != old.model:
+            self.model_label.setText("Speech model: loading\u2026")
+            self.load_model()
+
+    # -- closing --------------------------------------------------------------------------
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt's name
+        self.store.set_window_state("geometry", bytes(self.saveGeometry()))
+        self.replay.cancel()
+        self.replay.stop_playback()
+        self.live.shutdown()
+        wait_for_jobs()
+        event.accept()
+

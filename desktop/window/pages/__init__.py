@@ -1,0 +1,1 @@
+"""The window's three pages: live, replay, scorecards (the call history)."""
