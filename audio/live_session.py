@@ -93,6 +93,7 @@ class LiveSession:
         self.started_at: float | None = None
         self._record_to = config.record_to
         self._recorder: RedactedRecorder | None = None  # while keeping the call's audio
+        self.kept_audio: str | None = None  # the call's audio file, once it is being kept
         # Two devices, two clocks; one stereo device has one clock for both parties.
         self._drift = DriftCorrector(SAMPLE_RATE) if len(self.captures) == 2 else None
         self._reopeners: dict[int, Reopener] = {}  # capture index -> its reopening
@@ -292,6 +293,7 @@ class LiveSession:
             self._note(f"the call audio cannot be saved to {self._record_to}: {exc}")
             return
         self._recorder = recorder
+        self.kept_audio = self._record_to
 
     def _record(self, blocks: list[np.ndarray]) -> None:
         recorder = self._recorder
