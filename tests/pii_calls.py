@@ -15,11 +15,12 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from audio.transcribe import Transcriber
 from tests.callsynth import Line, SynthCall, synth_call
 
-__all__ = ["CARD", "CARD_GROUPS", "CVV", "EXPIRY", "SSN", "DOB_YEAR", "SECRETS",
-           "card_call_lines", "identity_call_lines", "make_card_call", "make_identity_call",
-           "leaks"]
+__all__ = ["HeardTranscriber", "secret_texts", "CARD", "CARD_GROUPS", "CVV", "EXPIRY", "SSN",
+           "DOB_YEAR", "SECRETS", "card_call_lines", "identity_call_lines", "make_card_call",
+           "make_identity_call", "leaks"]
 
 A, C = "agent", "customer"
 CARD_GROUPS = ("4539", "1488", "0343", "6467")
@@ -34,6 +35,15 @@ _WORDS = "zero one two three four five six seven eight nine".split()
 def _spoken(digits: str) -> str:
     """'4539' -> 'four, five, three, nine.'"""
     return ", ".join(_WORDS[int(d)] for d in digits) + "."
+
+
+def secret_texts() -> frozenset[str]:
+    """The customer's lines that give personal data away (their audio must not be kept)."""
+    return frozenset([_spoken(g) for g in CARD_GROUPS] + [_spoken(EXPIRY), _spoken(CVV),
+                      _spoken(SSN), _DOB_LINE])
+
+
+_DOB_LINE = "It is the fifteenth of March, nineteen eighty."
 
 
 def card_call_lines() -> list[Line]:
@@ -68,7 +78,7 @@ def identity_call_lines() -> list[Line]:
         Line(A, "Sure. Can I have your social security number please?"),
         Line(C, _spoken(SSN)),
         Line(A, "Thank you. And can you confirm your date of birth?"),
-        Line(C, "It is the fifteenth of March, nineteen eighty."),
+        Line(C, _DOB_LINE),
         Line(A, "Thank you, your details are updated. Is there anything else I can help "
                 "you with today?"),
         Line(C, "No, that is all, thank you. Bye."),
@@ -109,3 +119,18 @@ def leaks(text: str | bytes, names: tuple[str, ...] | None = None) -> list[str]:
         text = text.decode("utf-8", errors="replace")
     return [name for name, patterns in _PATTERNS.items()
             if (names is None or name in names) and any(p.search(text) for p in patterns)]
+
+
+class HeardTranscriber(Transcriber):
+    """The bundled Whisper, keeping what it heard live before the engine redacted it: the
+    control that the digits were there to be redacted. Shares a loaded model if given."""
+
+    def __init__(self, model=None) -> None:
+        super().__init__(model=model)
+        self.heard: list = []
+
+    def transcribe_utterance(self, audio, speaker, offset_s):
+        u = super().transcribe_utterance(audio, speaker, offset_s)
+        if u is not None:
+            self.heard.append(u)
+        return u

@@ -71,7 +71,8 @@ def redaction_summary(doc: Mapping[str, Any]) -> str | None:
     if not counts:
         return None
     parts = [f"{n} {_REDACTED_NAMES[k][n != 1]}" for k, n in counts.items()]
-    return ("Personal data taken out of the transcript and kept audio: " + ", ".join(parts)
+    audio = " and silenced in the kept audio" if doc.get("audio_silenced") else ""
+    return (f"Personal data taken out of the transcript{audio}: " + ", ".join(parts)
             + " (shown as [card number] and the like)")
 
 
