@@ -22,18 +22,17 @@ still says the digits to anyone who listens.
 
 from __future__ import annotations
 
-import bisect
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from coaching.number_words import WordClass, classify
 from coaching.redaction_claims import Claim, claim_run, real_digits
 from coaching.redaction_config import MARKERS, RedactionConfig
+from coaching.redaction_cues import Cue, CueTimeline
 from coaching.redaction_email import email_spans
-from coaching.text import normalize_text
 from coaching.timeline import Redaction, Speaker, Utterance, Word
 
-__all__ = ["Redactor", "SilenceSpan", "redact_utterances", "find_cues"]
+__all__ = ["Redactor", "SilenceSpan", "redact_utterances"]
 
 _EPS = 0.05
 _MAX_FILLERS = 2  # more fillers than this in a row end a run
@@ -56,14 +55,6 @@ class SilenceSpan:
     start: float
     end: float
     reason: str
-
-
-@dataclass
-class _Cue:
-    kind: str
-    time: float  # end of the cue's last word
-    expires: float
-    speaker: str | None = None  # who said it (None: found from the digits themselves)
 
 
 class _Held:
@@ -101,7 +92,7 @@ class _Tok:
 class _Run:
     """One speaker's digits said together, maybe over several utterances."""
 
-    def __init__(self, speaker: Speaker, cue: _Cue | None) -> None:
+    def __init__(self, speaker: Speaker, cue: Cue | None) -> None:
         self.speaker = speaker
         self.cue = cue
         self.tokens: list[_Tok] = []
@@ -129,44 +120,6 @@ def _numberish(c: WordClass) -> bool:
     return c.kind in ("numeral", "number_words", "homophone", "month", "ordinal")
 
 
-def find_cues(words: Sequence[str], index: dict[str, list[tuple[tuple[str, ...], str]]]
-              ) -> list[tuple[int, int, str]]:
-    """Cue phrases in an utterance: (first word, last word, kind), longest match first."""
-    toks: list[str] = []
-    owner: list[int] = []
-    for i, w in enumerate(words):
-        for t in normalize_text(w).split():
-            toks.append(t)
-            owner.append(i)
-    hits = []
-    k = 0
-    while k < len(toks):
-        best: tuple[tuple[str, ...], str] | None = None
-        for phrase, kind in index.get(toks[k], ()):
-            if tuple(toks[k:k + len(phrase)]) == phrase and (
-                    best is None or len(phrase) > len(best[0])):
-                best = (phrase, kind)
-        if best is None:
-            k += 1
-            continue
-        hits.append((owner[k], owner[k + len(best[0]) - 1], best[1]))
-        k += len(best[0])
-    return hits
-
-
-def _specific_first(hits: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
-    """"The security code on the back of the card": in one breath, a security code or
-    expiry cue is not undone by the card it belongs to."""
-    out, specific = [], False
-    for hit in hits:
-        if hit[2] in ("security_code", "expiry_date"):
-            specific = True
-        elif hit[2] == "card_number" and specific:
-            continue
-        out.append(hit)
-    return out
-
-
 class Redactor:
     """Feed it utterances as they are transcribed; it gives them back redacted.
 
@@ -176,11 +129,7 @@ class Redactor:
 
     def __init__(self, config: RedactionConfig) -> None:
         self.config = config
-        self._index: dict[str, list[tuple[tuple[str, ...], str]]] = {}
-        for kind, phrases in config.cues.items():
-            for p in phrases:
-                self._index.setdefault(p[0], []).append((p, kind))
-        self._cues: list[_Cue] = []
+        self._cues = CueTimeline(config)
         self._open: dict[str, _Run] = {}
         self._held: dict[str, list[_Held]] = {}
         self._records: list[list] = []  # [kind, speaker, start, end]
@@ -209,12 +158,12 @@ class Redactor:
         """One transcribed utterance; the utterances that are now final, redacted."""
         h = _Held(u)
         texts = [w.text for w in h.words]
-        hits = _specific_first(find_cues(texts, self._index))
+        hits = self._cues.find(texts)
         cue_words = {i for a, b, _ in hits for i in range(a, b + 1)}
         self._silence_answer(h, hits)
         for _, b, kind in hits:
             t = h.words[b].end
-            self._add_cue(_Cue(kind, t, t + self.config.context_window_s, u.speaker))
+            self._cues.add(Cue(kind, t, t + self.config.context_window_s, u.speaker))
         touched = [u.speaker]
         if hits:  # a cue ends the other party's pending digits
             said = h.words[hits[0][0]].start
@@ -259,16 +208,6 @@ class Redactor:
         return out
 
     # -- cues and claims ---------------------------------------------------------------
-    def _add_cue(self, cue: _Cue) -> None:
-        bisect.insort(self._cues, cue, key=lambda c: c.time)
-
-    def _active_cue(self, t: float) -> _Cue | None:
-        """The latest cue said by `t`, if its window still covers `t`."""
-        for cue in reversed(self._cues):
-            if cue.time <= t + _EPS:
-                return cue if t <= cue.expires else None
-        return None
-
     def _silence_answer(self, h: _Held, hits: list[tuple[int, int, str]]) -> None:
         """Kept audio: the words after a guarded cue in this utterance, or this whole
         utterance when it answers the other party's guarded cue, are silenced."""
@@ -281,7 +220,7 @@ class Redactor:
             if 0 < len(words) - 1 - b <= _ANSWER_WORDS:
                 self._silence.append(SilenceSpan(u.speaker, words[b].end, u.end, kind))
             return
-        cue = self._active_cue(words[0].start)
+        cue = self._cues.active(words[0].start)
         if (cue is not None and cue.kind in _GUARDED and self.config.on(cue.kind)
                 and cue.speaker != u.speaker and len(words) <= _ANSWER_WORDS):
             self._silence.append(SilenceSpan(u.speaker, u.start, u.end, cue.kind))
@@ -291,7 +230,7 @@ class Redactor:
         if not self.config.on("email") or not h.words:
             return
         here = [b for _, b, kind in hits if kind == "email"]
-        cue = self._active_cue(h.words[0].start)
+        cue = self._cues.active(h.words[0].start)
         in_context = bool(here) or (cue is not None and cue.kind == "email")
         for lo, hi in email_spans(h.classes, texts, in_context, here[-1] if here else -1):
             record = self._record("email", h.utterance.speaker, h.words[lo].start,
@@ -328,7 +267,7 @@ class Redactor:
                                       toks[-1].end + self.config.context_window_s)
             elif claim.kind == "card_number" and not claim.by_cue:
                 t = toks[-1].end  # what follows a card number is payment data too
-                self._add_cue(_Cue("card_number", t, t + self.config.context_window_s))
+                self._cues.add(Cue("card_number", t, t + self.config.context_window_s))
 
     def _close(self, run: _Run, later_cue: str | None = None) -> None:
         classes = [t.cls for t in run.tokens]
@@ -373,7 +312,7 @@ class Redactor:
                     current, fillers = None, 0
                 continue
             if current is None:
-                current = _Run(speaker, self._active_cue(h.words[i].start))
+                current = _Run(speaker, self._cues.active(h.words[i].start))
             current.tokens.append(_Tok(h, i))
             fillers = 0
         if current is None:

@@ -11,16 +11,20 @@ behind. The store then rewrites the file (VACUUM) so the old pages are gone too.
 from __future__ import annotations
 
 import difflib
+import json
 import re
+import sqlite3
 from collections.abc import Iterable
 from typing import Any
 
 from coaching.number_words import classify
-from coaching.redaction_config import RedactionConfig
+from coaching.redaction_config import RedactionConfig, default_redaction
 from coaching.redactor import redact_utterances
 from coaching.timeline import Utterance, Word
+from desktop.history.schema import indexed_columns
 
-__all__ = ["LEGACY_NOTE", "redact_legacy_document", "redact_live_items", "is_legacy"]
+__all__ = ["LEGACY_NOTE", "redact_legacy_document", "redact_live_items", "is_legacy",
+           "redact_stored_calls"]
 
 _MARKER = re.compile(r"\[[a-z ]+\]")
 LEGACY_NOTE = ("Stored before callcoach redacted transcripts: personal data was taken out "
@@ -127,3 +131,41 @@ def redact_live_items(items: list[tuple[int, str, dict[str, Any]]], config: Reda
     events = iter(clean["events"])
     out += [(i, next(events)) for i, kind, _ in items if kind == "event"]
     return out
+
+
+def redact_stored_calls(db: sqlite3.Connection) -> int:
+    """Schema 2, inside the migration's transaction: the calls (and an unfinished call's
+    live items) an older callcoach stored, redacted; how many were changed."""
+    config = default_redaction()
+    changed = 0
+    rows = db.execute("SELECT id, document, agent FROM calls "
+                      "WHERE document IS NOT NULL").fetchall()
+    for call_id, text, agent in rows:
+        try:
+            document = json.loads(text)
+        except ValueError:
+            continue
+        if is_legacy(document):
+            document, _ = redact_legacy_document(document, config)
+            changed += 1
+        try:
+            cols = indexed_columns(document, agent)
+        except ValueError:
+            continue
+        cols["document"] = json.dumps(document, ensure_ascii=False)
+        db.execute(f"UPDATE calls SET {', '.join(f'{k} = ?' for k in cols)} "
+                   "WHERE id = ?", (*cols.values(), call_id))
+    items: dict[int, list] = {}
+    for item_id, call_id, kind, body in db.execute(
+            "SELECT id, call_id, kind, body FROM live_items ORDER BY id"):
+        try:
+            items.setdefault(call_id, []).append((item_id, kind, json.loads(body)))
+        except ValueError:
+            continue
+    for call_items in items.values():
+        for item_id, body in redact_live_items(call_items, config):
+            db.execute("UPDATE live_items SET body = ? WHERE id = ?",
+                       (json.dumps(body, ensure_ascii=False), item_id))
+        changed += 1
+    return changed
+

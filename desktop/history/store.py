@@ -34,11 +34,7 @@ from typing import Any
 
 import platformdirs
 
-from desktop.history.legacy_redaction import (
-    is_legacy,
-    redact_legacy_document,
-    redact_live_items,
-)
+from desktop.history.legacy_redaction import redact_stored_calls
 from desktop.history.recovery import process_alive, recovered_document
 from desktop.history.schema import (
     MIGRATIONS,
@@ -144,7 +140,7 @@ class CallHistory:
                     for statement in MIGRATIONS[target]:
                         self._db.execute(statement)
                     if target == 2:
-                        redacted += self._redact_stored_calls()
+                        redacted += redact_stored_calls(self._db)
                     self._db.execute("UPDATE schema_version SET version = ?", (target,))
                 self._db.execute("COMMIT")
             except BaseException:
@@ -153,43 +149,6 @@ class CallHistory:
         if redacted:  # rewrite the file: the pages that held the words are gone
             self._db.execute("VACUUM")
             self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-
-    def _redact_stored_calls(self) -> int:
-        """Schema 2: calls an older callcoach stored, redacted; how many were changed."""
-        from coaching.redaction_config import default_redaction
-
-        config = default_redaction()
-        changed = 0
-        rows = self._db.execute("SELECT id, document, agent FROM calls "
-                                "WHERE document IS NOT NULL").fetchall()
-        for call_id, text, agent in rows:
-            try:
-                document = json.loads(text)
-            except ValueError:
-                continue
-            if is_legacy(document):
-                document, _ = redact_legacy_document(document, config)
-                changed += 1
-            try:
-                cols = indexed_columns(document, agent)
-            except ValueError:
-                continue
-            cols["document"] = json.dumps(document, ensure_ascii=False)
-            self._db.execute(f"UPDATE calls SET {', '.join(f'{k} = ?' for k in cols)} "
-                             "WHERE id = ?", (*cols.values(), call_id))
-        items: dict[int, list] = {}
-        for item_id, call_id, kind, body in self._db.execute(
-                "SELECT id, call_id, kind, body FROM live_items ORDER BY id"):
-            try:
-                items.setdefault(call_id, []).append((item_id, kind, json.loads(body)))
-            except ValueError:
-                continue
-        for call_items in items.values():
-            for item_id, body in redact_live_items(call_items, config):
-                self._db.execute("UPDATE live_items SET body = ? WHERE id = ?",
-                                 (json.dumps(body, ensure_ascii=False), item_id))
-            changed += 1
-        return changed
 
     @contextmanager
     def _guard(self, what: str, transaction: bool = False) -> Iterator[sqlite3.Connection]:
