@@ -24,6 +24,7 @@ from audio.transcribe import Transcriber, TranscriberConfig
 from coaching.engine import run_rules, skipped_kinds
 from coaching.frame_track import FrameTrack
 from coaching.playbook import Playbook, load_playbook
+from coaching.redactor import redact_utterances
 from coaching.scorecard import Scorecard, build_scorecard
 from coaching.timeline import AGENT, CUSTOMER, CallTimeline, Event, Frame, SpeechTurn, Utterance
 
@@ -70,7 +71,7 @@ class CallAnalysis:
 
     @property
     def notes(self) -> tuple[str, ...]:
-        return self.recording.notes + self.scorecard.notes + (
+        return self.playbook.redaction.notes + self.recording.notes + self.scorecard.notes + (
             (self.matching_note,) if self.matching_note else ())
 
 
@@ -140,6 +141,7 @@ def analyze_loaded(rec: Recording, options: AnalysisOptions = AnalysisOptions(),
         raise AnalysisCancelled()
 
     utterances: list[Utterance] = []
+    redactions: tuple = ()
     model_name = "none"
     if options.transcribe:
         transcriber = transcriber or Transcriber(TranscriberConfig(
@@ -151,6 +153,8 @@ def analyze_loaded(rec: Recording, options: AnalysisOptions = AnalysisOptions(),
         utterances = _transcribe(
             rec, transcriber, {AGENT: agent_turns, CUSTOMER: customer_turns},
             lambda f: report("transcribing", 0.15 + 0.8 * f), cancel)
+        # Redacted here, where the words are born: nothing after this sees the digits.
+        utterances, redactions, _ = redact_utterances(utterances, playbook.redaction)
         timings["transcription_s"] = time.perf_counter() - t1
 
     t2 = time.perf_counter()
@@ -164,7 +168,7 @@ def analyze_loaded(rec: Recording, options: AnalysisOptions = AnalysisOptions(),
         hop_s=HOP_S, duration_s=rec.duration_s, agent_frames=FrameTrack(agent_frames),
         customer_frames=(FrameTrack(customer_frames) if customer_frames is not None
                          else None),
-        turns=turns, utterances=tuple(utterances))
+        turns=turns, utterances=tuple(utterances), redactions=tuple(redactions))
     analysis = rescore(rec, model_name, timeline, playbook, timings)
     analysis = replace(analysis, matching_note=note)
     timings["coaching_s"] = time.perf_counter() - t2

@@ -52,6 +52,12 @@ class ChannelAnalyzer:
     def vad_name(self) -> str:
         return self.vad.name
 
+    @property
+    def speech_since(self) -> float | None:
+        """The start of speech not yet closed into a turn (None in silence): audio from
+        here on may still be transcribed."""
+        return self._turns.stretch_start
+
     def push(self, samples: np.ndarray) -> ChannelUpdate:
         """Frames for every hop `samples` completes (a long recording goes in pieces, so
         memory stays bounded; the result does not depend on how it is cut)."""

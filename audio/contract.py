@@ -10,9 +10,9 @@ import math
 from typing import Any
 
 from audio.analysis import CallAnalysis
-from coaching.timeline import Event, Utterance
+from coaching.timeline import Event, Redaction, Utterance
 
-__all__ = ["SCHEMA", "analysis_to_dict", "event_to_dict"]
+__all__ = ["SCHEMA", "analysis_to_dict", "event_to_dict", "redaction_to_dict"]
 
 SCHEMA = 1
 
@@ -29,6 +29,11 @@ def _utterance(u: Utterance) -> dict[str, Any]:
         "words": [{"start": _r(w.start), "end": _r(w.end), "text": w.text,
                    "probability": _r(w.probability, 3)} for w in u.words],
     }
+
+
+def redaction_to_dict(r: Redaction) -> dict[str, Any]:
+    """One redaction: what kind, whose, where; never what was said."""
+    return {"kind": r.kind, "speaker": r.speaker, "start": _r(r.start), "end": _r(r.end)}
 
 
 def event_to_dict(e: Event) -> dict[str, Any]:
@@ -55,6 +60,8 @@ def analysis_to_dict(analysis: CallAnalysis) -> dict[str, Any]:
         "playbook": analysis.playbook.source,
         "notes": list(analysis.notes),
         "skipped_kinds": list(analysis.skipped_kinds),
+        "redaction": analysis.playbook.redaction.to_dict(),
+        "redactions": [redaction_to_dict(r) for r in analysis.timeline.redactions],
         "transcript": [_utterance(u) for u in analysis.timeline.utterances],
         "speech_turns": [{"speaker": t.speaker, "start": _r(t.start), "end": _r(t.end)}
                          for t in analysis.timeline.turns],

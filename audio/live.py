@@ -4,7 +4,10 @@ The same per-channel analysers and the same coaching engine as `audio.analysis`,
 incrementally: every block is analysed once, hop by hop, and per-hop work does not grow
 with the call. Each utterance is transcribed on its own worker thread when it ends, so
 transcription can fall behind without ever delaying an acoustic cue; the backlog is
-visible in `status()`.
+visible in `status()`. Every transcript goes through the redactor before anything else
+sees it (the rules, `utterances`, the window, the history): card numbers and the other
+personal data never leave this module as text. For kept audio the engine says how far
+the call is decided (`audio_cleared_until`) and what to silence (`silence_spans`).
 """
 
 from __future__ import annotations
@@ -20,12 +23,14 @@ import numpy as np
 
 from audio.channel import ChannelAnalyzer, ChannelConfig
 from audio.frames import HOP_S
+from audio.kept_audio import unheard_spans
 from audio.recording import SAMPLE_RATE
 from audio.sentence_encoder import attach_encoder
 from audio.transcribe import Transcriber
 from coaching.engine import CoachingEngine
 from coaching.frame_track import FrameTrack
 from coaching.playbook import Playbook
+from coaching.redactor import Redactor, SilenceSpan
 from coaching.scorecard import Scorecard, build_scorecard
 from coaching.timeline import AGENT, CUSTOMER, CallTimeline, Event, Frame, SpeechTurn, Utterance
 from coaching.voice_rules import RaisedVoiceRule
@@ -60,6 +65,7 @@ class LiveResult:
     events: tuple[Event, ...]
     scorecard: Scorecard
     skipped_kinds: tuple[str, ...]
+    silenced: tuple[SilenceSpan, ...] = ()  # what kept audio has silent (redacted, unchecked)
 
 
 class _Track:
@@ -125,7 +131,11 @@ class LiveEngine:
         self.tracks = {AGENT: _Track(AGENT, config)}
         if config.has_customer:
             self.tracks[CUSTOMER] = _Track(CUSTOMER, config)
-        self.utterances: list[Utterance] = []
+        self.utterances: list[Utterance] = []  # redacted, as they became final
+        self.redactor = Redactor(playbook.redaction)
+        self._unheard: list[SilenceSpan] = []  # speech no transcript covers
+        self._jobs: dict[int, tuple[str, float, float]] = {}  # sent to Whisper, not back
+        self._job_id = 0
         self.latencies: dict[tuple, float] = {}
         self.transcript_latencies: list[float] = []
         self._t = 0.0
@@ -147,29 +157,32 @@ class LiveEngine:
             if job is None:
                 self._todo.task_done()
                 return
-            speaker, audio, offset = job
+            job_id, speaker, audio, offset = job
             try:
                 u = self._transcriber.transcribe_utterance(audio, speaker, offset)
             except Exception:  # noqa: BLE001 - one bad utterance must not end the call
                 u = None
-            if u is not None:
-                self._done.put(u)
+            self._done.put((job_id, u))  # None too: its audio was not checked
             self._todo.task_done()
 
     def _submit(self, track: _Track, turn: SpeechTurn) -> None:
         if self._transcriber is None:
             return
         audio, offset = track.clip(turn.start - _PAD_BEFORE_S, turn.end + _PAD_AFTER_S)
+        self._job_id += 1
+        job = (self._job_id, track.speaker, audio, offset)
+        self._jobs[self._job_id] = (track.speaker, offset, offset + len(audio) / SAMPLE_RATE)
         try:
-            self._todo.put_nowait((track.speaker, audio, offset))
+            self._todo.put_nowait(job)
         except queue.Full:  # Whisper is far behind: drop the oldest, keep the newest
             try:
-                self._todo.get_nowait()
+                old = self._todo.get_nowait()
                 self._todo.task_done()
                 self._dropped += 1
+                self._unheard += unheard_spans(*self._jobs.pop(old[0]))
             except queue.Empty:
                 pass
-            self._todo.put_nowait((track.speaker, audio, offset))
+            self._todo.put_nowait(job)
 
     # -- analysis (the caller's worker thread) ------------------------------------------
     def _emit(self, events: list[Event]) -> None:
@@ -182,13 +195,56 @@ class LiveEngine:
     def _deliver_transcripts(self) -> None:
         while True:
             try:
-                u = self._done.get_nowait()
+                job_id, raw = self._done.get_nowait()
             except queue.Empty:
-                return
-            self.utterances.append(u)
-            if self._audio_zero is not None:  # utterance end to its transcript, live
-                self.transcript_latencies.append(self.clock() - (self._audio_zero + u.end))
-            self._emit(self.engine.on_utterance(u, max(self._t, u.end)))
+                break
+            speaker, start, end = self._jobs.pop(job_id)
+            self._unheard += unheard_spans(speaker, start, end, raw.words if raw else ())
+            if raw is not None:
+                for u in self.redactor.feed(raw):
+                    self._accept(u)
+        for speaker in self.tracks:
+            for u in self.redactor.tick(self._heard_until(speaker), speaker):
+                self._accept(u)
+
+    def _heard_until(self, speaker: str) -> float:
+        """Call time up to which all of `speaker`'s speech is transcribed."""
+        until = [self._t]
+        since = self.tracks[speaker].analyzer.speech_since
+        if since is not None:
+            until.append(since)
+        until += [start for spk, start, _ in self._jobs.values() if spk == speaker]
+        return min(until)
+
+    def _accept(self, u: Utterance) -> None:
+        """A redacted utterance, final: the transcript, the rules and the window get it."""
+        self.utterances.append(u)
+        if self._audio_zero is not None:  # utterance end to its transcript, live
+            self.transcript_latencies.append(self.clock() - (self._audio_zero + u.end))
+        self._emit(self.engine.on_utterance(u, max(self._t, u.end)))
+
+    def audio_cleared_until(self) -> float:
+        """Call time before which the audio's redactions are final: nothing earlier is
+        still being heard, transcribed or held back by the redactor."""
+        until = [self._t]
+        for track in self.tracks.values():
+            since = track.analyzer.speech_since
+            if since is not None:
+                until.append(since - _PAD_BEFORE_S)
+        until += [start for _, start, _ in self._jobs.values()]
+        held = self.redactor.pending_since()
+        if held is not None:
+            until.append(held)
+        return max(0.0, min(until))
+
+    @property
+    def checks_speech(self) -> bool:
+        """Whether speech is transcribed, so that kept audio can be redacted at all."""
+        return self._transcriber is not None
+
+    def silence_spans(self) -> tuple[SilenceSpan, ...]:
+        """What kept audio must have silent: redacted words and speech nobody checked."""
+        return self.redactor.silence_spans + tuple(self._unheard)
 
     def push(self, agent: np.ndarray, customer: np.ndarray | None = None,
              audio_zero: float | None = None) -> None:
@@ -246,6 +302,8 @@ class LiveEngine:
             self._todo.put(None)
             self._worker.join()
         self._deliver_transcripts()
+        for u in self.redactor.flush():
+            self._accept(u)
         duration = self.tracks[AGENT].received / SAMPLE_RATE
         self._emit(self.engine.finish(duration))
         turns = sorted((t for tr in self.tracks.values() for t in tr.turns),
@@ -255,10 +313,11 @@ class LiveEngine:
             hop_s=HOP_S, duration_s=duration, agent_frames=self.tracks[AGENT].frames,
             customer_frames=customer.frames if customer is not None else None,
             turns=tuple(turns), utterances=tuple(sorted(self.utterances,
-                                                        key=lambda u: (u.start, u.speaker))))
+                                                        key=lambda u: (u.start, u.speaker))),
+            redactions=self.redactor.redactions)
         events = self.engine.events
         return LiveResult(timeline, events, build_scorecard(timeline, events, self.playbook),
-                          self.engine.skipped_kinds)
+                          self.engine.skipped_kinds, self.silence_spans())
 
     def snooze(self, kind: str) -> None:
         """No more prompts of this kind for the rest of the call (the agent asked)."""

@@ -10,7 +10,9 @@ couple of seconds (a headset plugged back in, a softphone restarted) and, once i
 delivers, its side goes on from there; one that comes back where PortAudio's old device
 list can't open it is taken back by restarting PortAudio (`audio.portaudio_host`). With
 no side delivering, silence is fed as long as the clock says, so call time and prompt
-latency keep to the clock. The session never raises from its worker.
+latency keep to the clock. Kept call audio is written behind the transcript, with what
+the redactor took out silenced (`audio.kept_audio`). The session never raises from its
+worker.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ import numpy as np
 from audio.capture import CaptureConfig, CaptureFault, DeviceCapture
 from audio.devices import DeviceError, InputDevice, find_device, list_input_devices
 from audio.drift import DriftCorrector, DriftReport
+from audio.kept_audio import RedactedRecorder
 from audio.live import LiveConfig, LiveEngine, LiveResult
 from audio.portaudio_host import open_streams, restart_portaudio
 from audio.recording import SAMPLE_RATE
@@ -46,7 +49,9 @@ class SessionConfig:
 
     Attributes:
         record_to: also write the call's audio here (a stereo WAV, agent left, customer
-            right, 16 kHz), as it comes, for agents who opted in to keep call audio.
+            right, 16 kHz), for agents who opted in to keep call audio: written a few
+            seconds behind the call, once its transcript is redacted, with redacted
+            speech silenced. Not kept without a speech model (it could not be checked).
     """
 
     live: LiveConfig = field(default_factory=LiveConfig)
@@ -87,7 +92,8 @@ class LiveSession:
         self.faults: list[CaptureFault] = []
         self.started_at: float | None = None
         self._record_to = config.record_to
-        self._recorder = None  # soundfile.SoundFile while recording
+        self._recorder: RedactedRecorder | None = None  # while keeping the call's audio
+        self.kept_audio: str | None = None  # the call's audio file, once it is being kept
         # Two devices, two clocks; one stereo device has one clock for both parties.
         self._drift = DriftCorrector(SAMPLE_RATE) if len(self.captures) == 2 else None
         self._reopeners: dict[int, Reopener] = {}  # capture index -> its reopening
@@ -275,19 +281,30 @@ class LiveSession:
             self._record(blocks)
 
     def _open_recorder(self) -> None:
-        import soundfile as sf
-
+        if not self.engine.checks_speech:
+            self._note("the call audio is not kept: without the speech model, card numbers "
+                       "and other personal data in it could not be found and silenced")
+            return
+        recorder = RedactedRecorder(self._record_to,
+                                    self.engine.playbook.redaction.audio_margin_s)
         try:
-            self._recorder = sf.SoundFile(self._record_to, "w", samplerate=SAMPLE_RATE,
-                                          channels=2, subtype="PCM_16")
+            recorder.open()
         except (OSError, RuntimeError) as exc:
             self._note(f"the call audio cannot be saved to {self._record_to}: {exc}")
+            return
+        self._recorder = recorder
+        self.kept_audio = self._record_to
 
     def _record(self, blocks: list[np.ndarray]) -> None:
-        customer = blocks[1] if len(blocks) > 1 else np.zeros_like(blocks[0])
+        recorder = self._recorder
+        recorder.add(blocks[0], blocks[1] if len(blocks) > 1 else None)
+        cleared = self.engine.audio_cleared_until()
+        if not recorder.due(cleared):
+            return
         try:
-            self._recorder.write(np.column_stack([blocks[0], customer]))
+            recorder.write(cleared, self.engine.silence_spans())
         except (OSError, RuntimeError) as exc:  # a full disk must not end the call
+            recorder.abandon()
             self._recorder = None
             self._note(f"saving the call audio stopped: {exc}")
 
@@ -315,7 +332,11 @@ class LiveSession:
         self._reopeners.clear()
         for capture in self.captures:
             capture.stop()
+        result = self.engine.finish()  # every transcript in: the redactions are final
         if self._recorder is not None:
-            self._recorder.close()
+            try:
+                self._recorder.close(result.silenced)
+            except (OSError, RuntimeError) as exc:
+                self._note(f"saving the end of the call audio failed: {exc}")
             self._recorder = None
-        return self.engine.finish()
+        return result

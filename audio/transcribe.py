@@ -235,12 +235,13 @@ class Transcriber:
         if not text or not seg.words:
             return False
         if _is_loop(text) or _compression_ratio(text) > cfg.compression_ratio_threshold:
-            log.debug("dropped a repetition loop: %r", text)
+            log.debug("dropped a repetition loop (%d words)", len(seg.words))
             return False
         word_logprob = float(np.mean([math.log(max(w.probability, 1e-6)) for w in seg.words]))
         if (no_speech > cfg.no_speech_threshold
                 and min(word_logprob, seg.avg_logprob) < cfg.logprob_threshold):
-            log.debug("dropped a no-speech segment (p=%.2f): %r", no_speech, text)
+            log.debug("dropped a no-speech segment (p=%.2f, %d words)", no_speech,
+                      len(seg.words))
             return False
         return True
 
@@ -252,8 +253,8 @@ class Transcriber:
         cfg = self.config
         quiet = piece.level_dbfs < max(cfg.floor_dbfs, reference_dbfs - cfg.quiet_db)
         if quiet or no_speech > cfg.no_speech_threshold:
-            log.debug("dropped a silence phrase %r (%.0f dBFS, no-speech p=%.2f)",
-                      " ".join(w.text for w in words), piece.level_dbfs, no_speech)
+            log.debug("dropped a silence phrase (%.0f dBFS, no-speech p=%.2f)",
+                      piece.level_dbfs, no_speech)
             return True
         return False
 

@@ -65,6 +65,11 @@ class TurnTracker:
     def open_turn_start(self) -> float | None:
         return round(self._start * self.hop_s, 3) if self._open else None
 
+    @property
+    def stretch_start(self) -> float | None:
+        """Where the voice heard so far and not yet closed began, turn or not yet."""
+        return round(self._start * self.hop_s, 3) if self._start is not None else None
+
     def _end_stretch(self) -> list[SpeechTurn]:
         closed = []
         if self._open:

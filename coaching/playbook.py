@@ -13,6 +13,13 @@ import tomllib
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
+from coaching.redaction_config import (
+    RedactionConfig,
+    RedactionConfigError,
+    bundled_section,
+    default_redaction,
+    parse_redaction,
+)
 from coaching.semantic import (
     QUESTION,
     Encoder,
@@ -91,6 +98,8 @@ class Playbook:
     meanings: dict[str, SetMeaning] = field(default_factory=dict)
     matching: MatchingConfig = MatchingConfig()
     matcher: PhraseMatcher = field(default=None, compare=False, repr=False)  # type: ignore
+
+    redaction: RedactionConfig = field(default_factory=default_redaction)
 
     def __post_init__(self) -> None:
         if self.matcher is None:
@@ -227,7 +236,8 @@ def load_playbook(path: str | Path | None = None) -> Playbook:
         meanings = {name: _meaning(name, spec, set(phrases)) for name, spec in examples.items()}
         matching = MatchingConfig(**_numbers(data.get("matching", {}), MatchingConfig,
                                              "matching"))
-    except PlaybookError as exc:
+        redaction = parse_redaction(data.get("redaction", {}), bundled_section())
+    except (PlaybookError, RedactionConfigError) as exc:
         raise PlaybookError(f"{file}: {exc}") from None
     return Playbook(thresholds, policy, prompts, phrases, source=str(file), meanings=meanings,
-                    matching=matching)
+                    matching=matching, redaction=redaction)

@@ -20,6 +20,7 @@ __all__ = [
     "Word",
     "Utterance",
     "SpeechTurn",
+    "Redaction",
     "Event",
     "CallTimeline",
     "other",
@@ -101,6 +102,22 @@ class SpeechTurn:
         return max(0.0, self.end - self.start)
 
 
+@dataclass(frozen=True, slots=True)
+class Redaction:
+    """Personal data taken out of the transcript (and out of kept audio): what kind, whose,
+    where. Never its content: an auditor can count these without reading them.
+
+    Attributes:
+        kind: "card_number", "security_code", "ssn", ... (coaching.redaction_config.KINDS),
+            or "unchecked_audio" for kept audio silenced because it could not be checked.
+    """
+
+    kind: str
+    speaker: Speaker
+    start: float
+    end: float
+
+
 @dataclass(frozen=True)
 class Event:
     """Something the engine noticed, with the prompt it gives the agent and why.
@@ -152,7 +169,8 @@ class CallTimeline:
     agent_frames: Sequence[Frame]  # a FrameTrack (compact), or a tuple in tests
     customer_frames: Sequence[Frame] | None
     turns: tuple[SpeechTurn, ...] = ()
-    utterances: tuple[Utterance, ...] = ()
+    utterances: tuple[Utterance, ...] = ()  # redacted: markers in place of personal data
+    redactions: tuple[Redaction, ...] = ()
 
     @property
     def has_customer(self) -> bool:

@@ -38,6 +38,8 @@ class BatchRow:
     events: int | None = None
     failed_checks: str = ""
     report: str = ""
+    redactions: int | None = None  # personal data taken out of the transcript
+    redaction_off: str = ""  # kinds the playbook did not redact
 
 
 def expand_recordings(items: list[str]) -> list[Path]:
@@ -85,7 +87,8 @@ def _analyze_to_files(path: Path, options: AnalysisOptions, out_dir: Path, stem:
         score=card.score, interruptions=kinds.count("interruption"),
         raised_voice=kinds.count("raised_voice"), events=len(kinds),
         failed_checks=" ".join(c.id for c in card.checks if c.applicable and not c.passed),
-        report=str(json_path))
+        report=str(json_path), redactions=len(analysis.timeline.redactions),
+        redaction_off=" ".join(analysis.playbook.redaction.off))
 
 
 def _print_table(rows: list[BatchRow]) -> None:

@@ -85,7 +85,7 @@ def open_history() -> CallHistory | None:
 
 def live_document(result, session: LiveSession, model: str) -> dict:
     """The call in the schema of `callcoach analyze`, plus latency per event."""
-    from audio.contract import event_to_dict
+    from audio.contract import event_to_dict, redaction_to_dict
 
     tl = result.timeline
     events = []
@@ -98,13 +98,26 @@ def live_document(result, session: LiveSession, model: str) -> dict:
         "schema": 1, "recording": "live", "duration_s": round(tl.duration_s, 2),
         "agent_channel": "left", "channels": "stereo" if tl.has_customer else "agent-only",
         "model": model, "skipped_kinds": list(result.skipped_kinds),
+        "notes": list(session.engine.playbook.redaction.notes),
+        "redaction": session.engine.playbook.redaction.to_dict(),
+        "redactions": [redaction_to_dict(r) for r in tl.redactions],
         "transcript": [utterance_dict(u) for u in tl.utterances],
         "speech_turns": [{"speaker": t.speaker, "start": t.start, "end": t.end}
                          for t in tl.turns],
         "events": events, "scorecard": result.scorecard.to_dict(),
         "faults": [f.message for f in session.faults],
         "clock_drift": _drift_dict(getattr(session, "drift", None)),
-    }
+    } | ({"audio_silenced": _silenced(result.silenced)} if getattr(session, "kept_audio", None)
+         else {})
+
+
+def _silenced(spans) -> dict[str, Any]:
+    """What the kept audio has silent, for an auditor: how much, and why (no content)."""
+    by_reason: dict[str, float] = {}
+    for s in spans:
+        by_reason[s.reason] = by_reason.get(s.reason, 0.0) + max(0.0, s.end - s.start)
+    return {"stretches": len(spans),
+            "seconds_by_reason": {k: round(v, 2) for k, v in sorted(by_reason.items())}}
 
 
 def _drift_dict(drift) -> dict[str, Any] | None:
@@ -170,7 +183,8 @@ def run_live(agent: str | None, customer: str | None, duration: float | None,
                           SessionConfig(live=LiveConfig(transcribe=transcribe)), playbook,
                           transcriber, on_event=show, on_fault=fault, **channels)
     model_name = transcriber.name if transcriber else "none"
-    recorder.begin(agent_dev.id, customer_dev.id if customer_dev else "", model_name)
+    recorder.begin(agent_dev.id, customer_dev.id if customer_dev else "", model_name,
+                   playbook.redaction)
     try:
         session.start()
     except BaseException:
@@ -207,6 +221,8 @@ def run_live(agent: str | None, customer: str | None, duration: float | None,
     elif quiet:
         sys.stdout.write(text)
     if not quiet:
+        for note in doc["notes"]:
+            print(f"  note: {note}", file=sys.stderr)
         score = result.scorecard.score
         print(f"Call ended: {result.timeline.duration_s:.0f} s, score "
               f"{'-' if score is None else score}/100 (finished in "

@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
+from coaching.redaction_config import RedactionConfig
 from coaching.timeline import Utterance
 from desktop.history.store import CallHistory, HistoryError
 
@@ -33,7 +34,10 @@ class LiveRecorder:
         self.call_id: int | None = None
         self._written = 0  # transcript lines already in the history
 
-    def begin(self, agent_device: str, customer_device: str, model: str) -> None:
+    def begin(self, agent_device: str, customer_device: str, model: str,
+              redaction: RedactionConfig | None = None) -> None:
+        """Open the call in the history. `redaction` (the playbook's) is written with it,
+        so that a call recovered after a crash still says what was not redacted."""
         if self.store is None:
             return
         try:
@@ -43,6 +47,10 @@ class LiveRecorder:
         except HistoryError as exc:
             self.on_error(f"this call will not be saved: {exc}")
             self.store = None
+            return
+        if redaction is not None:
+            info = {"redaction": redaction.to_dict(), "notes": list(redaction.notes)}
+            self._write(lambda s: s.note_redaction(self.call_id, info))
 
     def event(self, doc: dict[str, Any]) -> None:
         self._write(lambda s: s.append_event(self.call_id, doc))

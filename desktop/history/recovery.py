@@ -15,9 +15,12 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import sys
 from collections.abc import Sequence
 from typing import Any
+
+from coaching.redaction_config import MARKERS
 
 __all__ = ["RECOVERED_NOTE", "recovered_document", "process_alive"]
 
@@ -60,9 +63,23 @@ def _metrics(events: Sequence[dict[str, Any]], has_customer: bool) -> dict[str, 
     }
 
 
+def _redactions(transcript: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """What the markers in a (redacted) transcript stand for, at their utterance's time:
+    the live items have no word times."""
+    kinds = {marker: kind for kind, marker in MARKERS.items()}
+    out = []
+    for u in transcript:
+        for marker in re.findall(r"\[[a-z ]+\]", str(u.get("text", ""))):
+            if marker in kinds:
+                out.append({"kind": kinds[marker], "speaker": u.get("speaker"),
+                            "start": u.get("start"), "end": u.get("end")})
+    return out
+
+
 def recovered_document(events: Sequence[dict[str, Any]], utterances: Sequence[dict[str, Any]],
                        *, has_customer: bool, model: str | None = None,
-                       reached_s: float = 0.0) -> dict[str, Any]:
+                       reached_s: float = 0.0,
+                       redaction: dict[str, Any] | None = None) -> dict[str, Any]:
     """The schema-1 document of an interrupted live call, from what was written of it.
 
     Args:
@@ -71,6 +88,7 @@ def recovered_document(events: Sequence[dict[str, Any]], utterances: Sequence[di
         has_customer: whether the call had a customer source.
         model: the Whisper model the call used, if known.
         reached_s: the last call time the live session reported it had reached.
+        redaction: what the call's playbook redacted ({"redaction", "notes"}), if written.
 
     Returns:
         A document `CallHistory.save_call` accepts; its duration is the end of the last
@@ -80,6 +98,9 @@ def recovered_document(events: Sequence[dict[str, Any]], utterances: Sequence[di
     transcript = sorted(utterances, key=lambda u: (_num(u.get("start")) or 0.0,
                                                    str(u.get("speaker", ""))))
     duration = max([_num(reached_s) or 0.0, *(_end_of(x) for x in [*events, *transcript])])
+    redaction = redaction if isinstance(redaction, dict) else {}
+    extra = ({"redaction": redaction["redaction"], "redactions": _redactions(transcript)}
+             if isinstance(redaction.get("redaction"), dict) else {})
     return {
         "schema": 1,
         "recording": "live",
@@ -87,7 +108,7 @@ def recovered_document(events: Sequence[dict[str, Any]], utterances: Sequence[di
         "agent_channel": "left",
         "channels": "stereo" if has_customer else "agent-only",
         "model": model,
-        "notes": [RECOVERED_NOTE],
+        "notes": [RECOVERED_NOTE, *(str(n) for n in redaction.get("notes") or [])],
         "skipped_kinds": [],
         "transcript": transcript,
         "speech_turns": [],
@@ -96,7 +117,7 @@ def recovered_document(events: Sequence[dict[str, Any]], utterances: Sequence[di
                       "metrics": _metrics(events, has_customer), "breakdown": {},
                       "notes": [RECOVERED_NOTE]},
         "recovered": True,
-    }
+    } | extra
 
 
 def process_alive(pid: int) -> bool:

@@ -16,7 +16,7 @@ __all__ = ["SCHEMA_VERSION", "SCHEMA_V1", "MIGRATIONS", "SOURCES", "CallSummary"
            "UnfinishedCall", "SUMMARY_COLUMNS", "ORDER_BY", "indexed_columns", "utc_text",
            "local_time", "like_pattern"]
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 SOURCES = ("live", "replay", "practice", "recovered")
 # Metrics of document["scorecard"]["metrics"] (coaching.metrics) kept as columns.
 METRICS = ("agent_talk_ratio", "interruptions", "raised_voice_s", "dead_air_s",
@@ -37,7 +37,9 @@ CREATE TABLE IF NOT EXISTS calls (
     search_text TEXT NOT NULL DEFAULT '',
     document TEXT,                      -- NULL while a live call is running
     agent_device TEXT NOT NULL DEFAULT '', customer_device TEXT NOT NULL DEFAULT '',
-    model TEXT, owner_pid INTEGER, owner_host TEXT
+    model TEXT, owner_pid INTEGER, owner_host TEXT,
+    redactions INTEGER,                 -- personal data taken out (NULL: not known)
+    redaction_off TEXT NOT NULL DEFAULT ''  -- kinds the call's playbook did not redact
 );
 CREATE INDEX IF NOT EXISTS calls_started ON calls (finished, started_at);
 CREATE INDEX IF NOT EXISTS calls_score ON calls (finished, score);
@@ -49,8 +51,12 @@ CREATE TABLE IF NOT EXISTS live_items (
 );
 CREATE INDEX IF NOT EXISTS live_items_call ON live_items (call_id);
 """
-# version reached -> script that reaches it from the one before (2: "ALTER TABLE ...").
-MIGRATIONS: dict[int, str] = {}
+# version reached -> statements that reach it from the one before. Schema 2 also redacts
+# the calls an older callcoach stored (desktop.history.store runs that part).
+MIGRATIONS: dict[int, tuple[str, ...]] = {
+    2: ("ALTER TABLE calls ADD COLUMN redactions INTEGER",
+        "ALTER TABLE calls ADD COLUMN redaction_off TEXT NOT NULL DEFAULT ''"),
+}
 
 
 @dataclass(frozen=True)
@@ -75,6 +81,8 @@ class CallSummary:
     raised_voice_s: float | None
     dead_air_s: float | None
     prompts_shown: int | None
+    redactions: int | None = None
+    redaction_off: str = ""
 
 
 SUMMARY_COLUMNS = tuple(f.name for f in fields(CallSummary))
@@ -128,6 +136,11 @@ def indexed_columns(document: dict[str, Any], agent: str) -> dict[str, Any]:
     for name in METRICS:
         kind = int if name in ("interruptions", "prompts_shown") else float
         out[name] = _number(metrics.get(name), kind)
+    redactions = document.get("redactions")
+    out["redactions"] = len(redactions) if isinstance(redactions, list) else None
+    redaction = document.get("redaction") if isinstance(document.get("redaction"),
+                                                        dict) else {}
+    out["redaction_off"] = " ".join(str(k) for k in redaction.get("off") or [])
     return out
 
 

@@ -9,6 +9,11 @@ come, so a crash loses seconds, not the call; the next start finds it unfinished
 `recover` stores what there is. One connection guarded by a lock serves every thread (the
 live worker writes while the GUI thread reads); WAL mode lets another process read too.
 
+Only redacted text is ever written here (the engine redacts before anything sees the
+words); deleted rows are overwritten, not just unlinked (`secure_delete`), and the
+write-ahead log is truncated after checkpoints, so a deleted call leaves nothing behind.
+A history an older callcoach wrote is redacted once when opened (schema 2).
+
 No Qt here: the CLI uses it on machines without a display.
 """
 
@@ -29,6 +34,7 @@ from typing import Any
 
 import platformdirs
 
+from desktop.history.legacy_redaction import redact_stored_calls
 from desktop.history.recovery import process_alive, recovered_document
 from desktop.history.schema import (
     MIGRATIONS,
@@ -93,7 +99,9 @@ class CallHistory:
             raise HistoryError(f"cannot open the call history {self.path}: {exc}") from None
         try:
             self._db.execute("PRAGMA foreign_keys = ON")
+            self._db.execute("PRAGMA secure_delete = ON")
             self._db.execute("PRAGMA journal_mode = WAL")
+            self._db.execute("PRAGMA journal_size_limit = 0")
             self._db.execute("PRAGMA synchronous = NORMAL")
             self._prepare_schema()
         except HistoryError:
@@ -123,9 +131,24 @@ class CallHistory:
         if version > SCHEMA_VERSION:
             raise HistoryError(f"the call history {self.path} was written by a newer "
                                f"callcoach (schema {version}); update callcoach to read it")
+        redacted = 0
         for target in range(version + 1, SCHEMA_VERSION + 1):
-            self._db.executescript(f"BEGIN; {MIGRATIONS[target]}; UPDATE schema_version "
-                                   f"SET version = {target}; COMMIT;")
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                now = self._db.execute("SELECT MAX(version) FROM schema_version").fetchone()[0]
+                if now < target:  # another process may have migrated meanwhile
+                    for statement in MIGRATIONS[target]:
+                        self._db.execute(statement)
+                    if target == 2:
+                        redacted += redact_stored_calls(self._db)
+                    self._db.execute("UPDATE schema_version SET version = ?", (target,))
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+        if redacted:  # rewrite the file: the pages that held the words are gone
+            self._db.execute("VACUUM")
+            self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     @contextmanager
     def _guard(self, what: str, transaction: bool = False) -> Iterator[sqlite3.Connection]:
@@ -311,6 +334,10 @@ class CallHistory:
         """Commit one event (`audio.contract.event_to_dict`) of a running call."""
         self._append(call_id, "event", event)
 
+    def note_redaction(self, call_id: int, info: dict[str, Any]) -> None:
+        """What a running call redacts and does not ({"redaction", "notes"})."""
+        self._append(call_id, "redaction", info)
+
     def append_utterance(self, call_id: int, utt: dict[str, Any]) -> None:
         """Commit one transcript entry ({"speaker", "start", "end", "text"}) of a call."""
         self._append(call_id, "utterance", utt)
@@ -377,7 +404,8 @@ class CallHistory:
             raise HistoryError(f"there is no call {call_id} in the history")
         if row[0]:
             raise HistoryError(f"call {call_id} is not unfinished")
-        parsed: dict[str, list[dict[str, Any]]] = {"event": [], "utterance": []}
+        parsed: dict[str, list[dict[str, Any]]] = {"event": [], "utterance": [],
+                                                   "redaction": []}
         for kind, body in items:
             try:
                 item = json.loads(body)
@@ -387,6 +415,7 @@ class CallHistory:
                 parsed[kind].append(item)
         document = recovered_document(parsed["event"], parsed["utterance"],
                                       has_customer=bool(row[1]), model=row[2],
-                                      reached_s=row[3] or 0.0)
+                                      reached_s=row[3] or 0.0,
+                                      redaction=(parsed["redaction"] or [None])[-1])
         self._store(call_id, document, None, "recovered", "recover the call")
         return call_id

@@ -28,7 +28,7 @@ from desktop.reports.html_svg import (
     nearest_utterance,
     timeline_svg,
 )
-from desktop.reports.scorecard_text import metric_groups
+from desktop.reports.scorecard_text import metric_groups, report_notes
 
 __all__ = ["render_html"]
 
@@ -174,7 +174,7 @@ def _header(doc: Mapping[str, Any]) -> str:
              f'<span>Generated <b>{generated}</b></span>')
     path = (f'<div class="muted small">{escape(recording)}</div>'
             if recording and recording != name else "")
-    notes = list(dict.fromkeys([*(doc.get("notes") or []), *(card.get("notes") or [])]))
+    notes = report_notes(doc)
     note_html = "".join(f'<div class="note">{escape(str(n))}</div>' for n in notes)
     return (f'<section class="header"><div class="head"><div><div class="eyebrow">Call '
             f'scorecard</div><h1>{escape(name)}</h1>{path}<div class="facts">{facts}</div>'

@@ -39,6 +39,7 @@ from desktop.reports.scorecard_text import (
     evidence_lines,
     learn_tallies,
     metric_groups,
+    report_notes,
     score_of,
     split_checks,
 )
@@ -102,8 +103,7 @@ def _header(doc: Mapping[str, Any], when: datetime.datetime | None) -> str:
                   f'{_muted("out of 100", "8.5pt")}')
     recording = str(doc.get("recording") or "")
     path = _muted(escape(recording), "8pt") + "<br>" if recording != call_title(doc) else ""
-    notes = list(dict.fromkeys([*(doc.get("notes") or []),
-                                *((doc.get("scorecard") or {}).get("notes") or [])]))
+    notes = report_notes(doc)
     note_html = "".join(f"<p style=\"margin-top:4px\">{escape(str(n))}</p>" for n in notes)
     return (f'<table width="100%" cellspacing="0" cellpadding="0"><tr>'
             f'<td valign="top">{_muted("<b>CALL SCORECARD</b>", "8pt")}<br>'

@@ -18,7 +18,8 @@ from desktop.reports.html_svg import clock, finite
 
 __all__ = ["LEARN", "CategoryTally", "EvidenceLine", "MetricRow", "split_checks",
            "learn_tallies", "evidence_lines", "metric_groups", "band", "call_title",
-           "call_date", "call_facts", "score_of", "NOT_SCORED", "METRIC_GROUPS", "metric_value"]
+           "call_date", "call_facts", "score_of", "NOT_SCORED", "METRIC_GROUPS", "metric_value",
+           "report_notes", "redaction_summary"]
 
 LEARN = ("Listen", "Empathize", "Apologize", "Resolve", "Now")
 NOT_SCORED = "not scored"
@@ -46,6 +47,42 @@ METRIC_GROUPS: tuple[tuple[str, tuple[tuple[str, str, str], ...]], ...] = (
         ("events", "Moments flagged", "n"),
         ("prompts_shown", "Prompts shown live", "n"))),
 )
+
+
+_REDACTED_NAMES = {
+    "card_number": ("card number", "card numbers"),
+    "security_code": ("security code", "security codes"),
+    "expiry_date": ("expiry date", "expiry dates"),
+    "ssn": ("social security number", "social security numbers"),
+    "date_of_birth": ("date of birth", "dates of birth"),
+    "bank_account": ("account number", "account numbers"),
+    "routing_number": ("routing number", "routing numbers"),
+    "email": ("email address", "email addresses"),
+    "phone_number": ("phone number", "phone numbers"),
+}
+
+
+def redaction_summary(doc: Mapping[str, Any]) -> str | None:
+    """"Taken out of the transcript: 1 card number, 2 security codes." (None: nothing)."""
+    counts: dict[str, int] = {}
+    for r in doc.get("redactions") or []:
+        if isinstance(r, Mapping) and r.get("kind") in _REDACTED_NAMES:
+            counts[r["kind"]] = counts.get(r["kind"], 0) + 1
+    if not counts:
+        return None
+    parts = [f"{n} {_REDACTED_NAMES[k][n != 1]}" for k, n in counts.items()]
+    audio = " and silenced in the kept audio" if doc.get("audio_silenced") else ""
+    return (f"Personal data taken out of the transcript{audio}: " + ", ".join(parts)
+            + " (shown as [card number] and the like)")
+
+
+def report_notes(doc: Mapping[str, Any]) -> list[str]:
+    """The notes every rendering of a call shows: the call's, the scorecard's, and what
+    was redacted (or that payment data was not, which the call's own notes say)."""
+    card = doc.get("scorecard") if isinstance(doc.get("scorecard"), Mapping) else {}
+    notes = [str(n) for n in [*(doc.get("notes") or []), *(card.get("notes") or [])]]
+    summary = redaction_summary(doc)
+    return list(dict.fromkeys(notes + ([summary] if summary else [])))
 
 
 def metric_value(value: Any, unit: str) -> str:

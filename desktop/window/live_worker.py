@@ -129,7 +129,7 @@ class LiveWorker(QObject):
                               on_event=self._on_event, on_fault=self._on_fault)
         recorder = LiveRecorder(self.history, on_error=self._history_error)
         recorder.begin(agent.id, customer.id if customer is not None else "",
-                       self.transcriber.name if transcribe else "none")
+                       self.transcriber.name if transcribe else "none", playbook.redaction)
         self._recorder = recorder
         try:
             session.start()
@@ -213,7 +213,7 @@ class LiveWorker(QObject):
             document = live_document(result, session, name)
             document["started_at"] = self.started_at.isoformat(timespec="seconds") \
                 if self.started_at else None
-            document["saved_audio"] = self._record_to
+            document["saved_audio"] = getattr(session, "kept_audio", None)
             if isinstance(session, FileSession):  # a practice call: its file can be replayed
                 document["recording"] = session.recording.path
                 document["practice"] = True

@@ -249,14 +249,15 @@ class MainWindow(QMainWindow):
     def open_demo_call(self) -> None:
         self.open_recording(str(DEMO_CALL))
 
-    def open_recording(self, path: str) -> None:
+    def open_recording(self, path: str, redactions: list | None = None) -> None:
+        """Analyse a recording on the replay page (`redactions`: its history entry's)."""
         try:
             playbook = load_playbook(self.settings.playbook_path or None)
         except PlaybookError as exc:
             self.show_message(f"The playbook cannot be used: {exc}")
             return
         self.show_page("replay")
-        self.replay.open_recording(path, playbook, self.settings.model or None)
+        self.replay.open_recording(path, playbook, self.settings.model or None, redactions)
 
     def _replay_analysed(self, data: ReplayData) -> None:
         from_history = bool(self._pending_seek and self._pending_seek[0] == data.path)
@@ -286,7 +287,7 @@ class MainWindow(QMainWindow):
             self.replay.seek(t)
         elif path:
             self._pending_seek = (path, t)
-            self.open_recording(path)
+            self.open_recording(path, document.get("redactions"))
         else:
             self.show_message("The audio of this call was not kept, so it cannot be replayed "
                               "(Settings: keep call audio).")

@@ -9,6 +9,7 @@ still follows).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer, Signal
@@ -30,6 +31,8 @@ from audio.analysis import AnalysisOptions
 from audio.playback import CallPlayer, PlaybackError, SilentClock, stereo_samples
 from audio.transcribe import Transcriber
 from coaching.playbook import Playbook
+from coaching.redaction_config import MARKERS
+from coaching.timeline import Redaction, Utterance
 from desktop.window.widgets.call_timeline import TimelineView, points_per_second
 from desktop.window.widgets.transcript_view import TranscriptView, clock
 from desktop.window.widgets.whatif_panel import WhatIfPanel
@@ -88,6 +91,8 @@ class ReplayPage(QWidget):
         self._output_device: str | None = None
         self._seek_pos = 0.0
         self._transcriber: Transcriber | None = None
+        # Redactions the history knows for a kept recording (its digits are silence now).
+        self._known_redactions: tuple[str, list[Redaction]] | None = None
 
         # Top bar: channel choice, progress, cancel.
         self.channel = QComboBox(objectName="replay_channel")
@@ -176,9 +181,19 @@ class ReplayPage(QWidget):
         return self._job.pid if self._job is not None else None
 
     def open_recording(self, path: str | Path, playbook: Playbook | None = None,
-                       model: str | None = None) -> None:
+                       model: str | None = None,
+                       redactions: Sequence[dict] | None = None) -> None:
         """Analyse `path` in a child process; the page shows progress and stays usable.
-        A newer call cancels the one still running."""
+        A newer call cancels the one still running.
+
+        `redactions` (a history document's) are shown with the call: kept audio has the
+        redacted words silenced, so a fresh transcript cannot find them again."""
+        self._known_redactions = (str(path), [
+            Redaction(str(r.get("kind")), str(r.get("speaker")), float(r["start"]),
+                      float(r["end"]))
+            for r in redactions or () if isinstance(r, dict)
+            and isinstance(r.get("start"), (int, float)) and isinstance(r.get("end"),
+                                                                        (int, float))])
         if self._job is not None:
             self._job.cancel()
         self.stop_playback()
@@ -277,6 +292,7 @@ class ReplayPage(QWidget):
                                tracks.get("customer_dbfs"),
                                points_per_second(tracks.get("t") or []),
                                a.timeline.turns, a.events)
+        self.timeline.set_redactions(self.redactions)
         self.transcript.clear()
         self._show_position(0.0)
         QTimer.singleShot(0, self._show_rest)
@@ -286,7 +302,13 @@ class ReplayPage(QWidget):
         if self.data is None:
             return
         a = self.data.analysis
-        self.transcript.set_call(a.timeline.utterances, a.events)
+        heard = list(a.timeline.utterances)
+        for r in self.redactions:  # a kept recording's silenced words: said where they were
+            if r.kind in MARKERS and not any(u.speaker == r.speaker and u.start <= r.end
+                                             and u.end >= r.start for u in heard):
+                heard.append(Utterance(r.speaker, r.start, r.end, MARKERS[r.kind]))
+        heard.sort(key=lambda u: (u.start, u.speaker))
+        self.transcript.set_call(heard, a.events)
         self.whatif.set_playbook(a.playbook)
         self.whatif.show_result(len(a.events), len(a.events), False)
         self.transcript.follow(self.position)
@@ -316,6 +338,18 @@ class ReplayPage(QWidget):
         self.whatif.show_result(self.base_event_count, len(events),
                                 bool(self.whatif.changes()))
         self.message.emit(f"What if: {len(events)} cues")
+
+    @property
+    def redactions(self) -> list[Redaction]:
+        """Where personal data was taken out of the call on the page (its own analysis's,
+        and those its history entry knows)."""
+        if self.data is None:
+            return []
+        found = list(self.data.analysis.timeline.redactions)
+        known = self._known_redactions
+        if known is not None and Path(known[0]).resolve() == Path(self.data.path).resolve():
+            found += [r for r in known[1] if r not in found]
+        return sorted(found, key=lambda r: r.start)
 
     @property
     def events(self):

@@ -1,4 +1,5 @@
-"""The replay page's call timeline: both parties' loudness, their turns and every cue.
+"""The replay page's call timeline: both parties' loudness, their turns and every cue,
+and where personal data was redacted.
 
 A pure view: it takes plain numbers (loudness bins, turns, events), not a CallAnalysis,
 so the trainer's what-if re-run can swap the markers alone and tests can feed it by hand.
@@ -16,7 +17,7 @@ from typing import Any
 
 import numpy as np
 from PySide6.QtCore import QEvent, QLineF, QPoint, QPointF, QRect, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QPainter, QPalette, QPen, QPixmap, QPolygonF
+from PySide6.QtGui import QBrush, QColor, QPainter, QPalette, QPen, QPixmap, QPolygonF
 from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 
 from desktop.reports.html_svg import clock
@@ -67,6 +68,7 @@ class TimelineView(QWidget):
         self._duration, self._pps, self._pos, self._v0, self._span = 0.0, 1.0, 0.0, 0.0, 1.0
         self._db: dict[str, np.ndarray | None] = {"agent": None, "customer": None}
         self._turns, self._events = [], []  # [(speaker, start, end)], the Events shown
+        self._redacted: list[tuple[str, float, float]] = []  # personal data taken out
         self._dragging = False
         self._pixmap = self._plot = self._markers = None  # caches, see _invalidate
         self._background: QPixmap | None = None  # the static layer without the flags
@@ -85,6 +87,16 @@ class TimelineView(QWidget):
         self._events = list(events)
         self._pos, self._v0, self._span = 0.0, 0.0, max(self._duration, 1e-3)
         self._invalidate()
+
+    def set_redactions(self, redactions: Sequence[Any]) -> None:
+        """Mark where personal data was taken out (hatched in the speaker's lane): the
+        transcript says "[card number]" there, kept audio is silent there."""
+        self._redacted = [(str(r.speaker), float(r.start), float(r.end)) for r in redactions]
+        self._invalidate()
+
+    @property
+    def redaction_count(self) -> int:
+        return len(self._redacted)
 
     def set_events(self, events: Sequence[Any]) -> None:
         """Replace the markers (the what-if re-run); loudness, turns and zoom stay, and
@@ -331,6 +343,12 @@ class TimelineView(QWidget):
                         w = max(1, round(self.time_to_x(end)) - x0)
                         p.fillRect(QRect(x0, r.top(), w, r.height()), band)
                         p.fillRect(QRect(x0, r.bottom() - strip + 1, w, strip), foot)
+                hatch = QBrush(_mix(base, text, 0.45), Qt.BDiagPattern)
+                for speaker, start, end in self._redacted:  # personal data taken out
+                    if speaker == lane and end >= self._v0 and start <= self._v0 + self._span:
+                        x0 = round(self.time_to_x(start))
+                        p.fillRect(QRect(x0, r.top(), max(2, round(self.time_to_x(end)) - x0),
+                                         r.height()), hatch)
                 x, y = self._envelope(db, r, ceil)  # filled by 1 px columns: cheap to rasterize
                 p.setPen(QPen(_alpha(colour, 120), 1, Qt.SolidLine, Qt.FlatCap))
                 p.drawLines([QLineF(a, r.bottom() - strip, a, b) for a, b in np.c_[x, y]])

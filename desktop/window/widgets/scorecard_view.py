@@ -34,6 +34,7 @@ from desktop.reports.scorecard_text import (
     evidence_lines,
     learn_tallies,
     metric_groups,
+    report_notes,
     score_of,
     split_checks,
 )
@@ -235,8 +236,7 @@ class ScorecardView(QWidget):
         info.addWidget(title)
         info.addWidget(_label(" \u00b7 ".join(call_facts(doc, self._when)), card, color=muted,
                               wrap=True, name="callFacts"))
-        card_notes = (doc.get("scorecard") or {}).get("notes") or []
-        for note in dict.fromkeys([*(doc.get("notes") or []), *card_notes]):
+        for note in report_notes(doc):
             info.addWidget(_label(str(note), card, wrap=True, name="callNote"))
         info.addStretch(1)
         top.addLayout(info, 1)
