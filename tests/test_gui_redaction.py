@@ -189,6 +189,18 @@ def test_a_live_call_in_the_window_keeps_no_personal_data(qtbot, tmp_path, monke
             a, b = (int((t + shift) * rate) for t in (line.start + 0.15, line.end - 0.15))
             assert np.abs(samples[max(0, a):b]).max() == 0.0, line
 
+    # Opened from the history, the kept audio (its digits silence now) shows where they were.
+    with qtbot.waitSignal(window.replay.analysed, timeout=120_000):
+        window.jump_to(history.load(card_doc["history"]["id"]), 20.0)
+    assert window.replay.timeline.redaction_count >= len(card_doc["redactions"])
+
+    def rows() -> list[str]:
+        view = window.replay.transcript
+        return [view.item(r).text() for r in view.utterance_rows()]
+
+    qtbot.waitUntil(lambda: any("[card number]" in row for row in rows()), timeout=10_000)
+    assert not leaks(" ".join(rows()))
+
     window.close()
     history.close()
     assert _data_leaks(data) == {}
