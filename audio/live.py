@@ -200,11 +200,21 @@ class LiveEngine:
                 break
             speaker, start, end = self._jobs.pop(job_id)
             self._unheard += unheard_spans(speaker, start, end, raw.words if raw else ())
-            if raw is not None:
-                for u in self.redactor.feed(raw):
-                    self._accept(u)
+            if raw is None:
+                continue
+            try:
+                released = self.redactor.feed(raw)
+            except Exception:  # noqa: BLE001 - a fault must neither end the call nor leak:
+                released = []  # the utterance is dropped and its audio not kept
+                self._unheard += unheard_spans(speaker, start, end)
+            for u in released:
+                self._accept(u)
         for speaker in self.tracks:
-            for u in self.redactor.tick(self._heard_until(speaker), speaker):
+            try:
+                released = self.redactor.tick(self._heard_until(speaker), speaker)
+            except Exception:  # noqa: BLE001 - as above
+                released = []
+            for u in released:
                 self._accept(u)
 
     def _heard_until(self, speaker: str) -> float:

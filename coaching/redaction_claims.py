@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from coaching.number_words import WordClass, group_number_words
+from coaching.number_words import UNITS, WordClass, group_number_words
 from coaching.redaction_config import RedactionConfig
 
 __all__ = ["Group", "Claim", "digit_groups", "luhn_ok", "claim_run", "real_digits"]
@@ -30,6 +30,7 @@ class Group:
     last: int
     digits: str
     written: bool  # digits written as digits (not number words)
+    unit_at: int = -1  # "twenty four": the token of its "four", where a number may start
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,8 +70,10 @@ def digit_groups(classes: Sequence[WordClass]) -> list[Group]:
                 parts += classes[i].parts
                 owner += [i] * len(classes[i].parts)
                 i += 1
-            groups += [Group(owner[a], owner[b - 1], d, False)
-                       for a, b, d in group_number_words(parts)]
+            for a, b, d in group_number_words(parts):
+                pair = b - a == 2 and len(d) == 2 and parts[b - 1] in UNITS
+                groups.append(Group(owner[a], owner[b - 1], d, False,
+                                    owner[b - 1] if pair else -1))
         else:
             i += 1
     real = sum(len(g.digits) for g in groups)
@@ -89,16 +92,22 @@ def real_digits(classes: Sequence[WordClass]) -> int:
 
 
 def _luhn_claims(groups: list[Group]) -> list[Claim]:
-    """Every window of whole groups holding 13-19 digits that passes Luhn."""
+    """Every window of whole groups holding 13-19 digits that passes Luhn (a window may
+    also start at the unit of "twenty four": "twenty, four five three nine ...")."""
     claims = []
     for s in range(len(groups)):
-        digits = ""
-        for e in range(s, len(groups)):
-            digits += groups[e].digits
-            if len(digits) > _CARD_MAX:
-                break
-            if len(digits) >= _CARD_MIN and luhn_ok(digits):
-                claims.append(Claim(groups[s].first, groups[e].last, "card_number", False))
+        starts = [(groups[s].digits, groups[s].first)]
+        if groups[s].unit_at >= 0:
+            starts.append((groups[s].digits[-1], groups[s].unit_at))
+        for head, first in starts:
+            digits = head
+            for e in range(s, len(groups)):
+                if e > s:
+                    digits += groups[e].digits
+                if len(digits) > _CARD_MAX:
+                    break
+                if len(digits) >= _CARD_MIN and luhn_ok(digits):
+                    claims.append(Claim(first, groups[e].last, "card_number", False))
     return claims
 
 

@@ -318,7 +318,7 @@ class Redactor:
         if current is None:
             return
         classes = [t.cls for t in current.tokens]
-        if any(c.kind == "numeral" for c in classes) or real_digits(classes) >= 2:
+        if real_digits(classes) >= 1:  # even "four," may be the start of a card number
             self._open[speaker] = current  # it may go on in the next utterance
             self._settle(current)
         else:
