@@ -100,9 +100,16 @@ _SEP = r"(?:\s*,\s*|\s*-\s*|\s+\.?|\s*/\s*)?"
 _WORD_SEP = r"(?:[\s,.\-]+)"
 
 
+# A digit Whisper wrote as a word that sounds like it ("to one nine" for 2, 1, 9) still
+# gives it away.
+_SOUNDS_LIKE = {"0": ("oh",), "1": ("won",), "2": ("to", "too"), "3": ("free", "tree"),
+                "4": ("for", "fore"), "8": ("ate",)}
+
+
 def _pattern(digits: str) -> re.Pattern[str]:
     written = _SEP.join(digits)
-    spoken = _WORD_SEP.join(f"(?:{_WORDS[int(d)]}{'|oh' if d == '0' else ''})" for d in digits)
+    spoken = _WORD_SEP.join("(?:" + "|".join((_WORDS[int(d)], *_SOUNDS_LIKE.get(d, ()))) + ")"
+                            for d in digits)
     return re.compile(rf"(?<!\d)(?<!\d\.)(?:{written})(?!\d)(?!\.\d)|\b{spoken}\b",
                       re.IGNORECASE)
 

@@ -83,6 +83,10 @@ def test_long_recording_never_blocks_the_gui_thread(qtbot, long_call, machine) -
     qtbot.addWidget(page)
     page.resize(1200, 800)
     page.show()
+    # The page's first paint (its polish, layout and fonts) is the window's start-up,
+    # not the analysis: the probe starts once the page is on screen and idle.
+    qtbot.waitExposed(page)
+    qtbot.wait(200)
     probe = GapProbe()
 
     probe.start()

@@ -11,8 +11,13 @@ module imports no Qt (the child imports it); the Qt side is `workers.AnalysisJob
 The schema, one pickled message per `send`:
   child to window
     Progress(stage, fraction)         any number, fraction 0..1 of the whole analysis
+    Samples(track, start, total, chunk)   the call's audio for playback, in pieces of at
+                                      most `AUDIO_CHUNK` samples, before Finished: one
+                                      32 MB message would hold the window's GIL for as
+                                      long as it takes to unpickle (tens of ms)
     Finished(data)                    once: the `ReplayData` of the call, without its
-                                      playbook (the window has its own copy)
+                                      playbook (the window has its own copy) and with
+                                      empty sample arrays (they came as Samples)
     Failed(message)                   once, instead of Finished: one line for the user
     Rescored(generation, events, scorecard, document)   an answer to a Rescore
   window to child
@@ -37,7 +42,7 @@ from multiprocessing.connection import Connection, wait
 from pathlib import Path
 from typing import Any
 
-__all__ = ["Progress", "Finished", "Failed", "Rescore", "Rescored", "ReplayEngine",
+__all__ = ["Progress", "Samples", "Finished", "Failed", "Rescore", "Rescored", "ReplayEngine",
            "run_analysis"]
 
 _POLL_S = 0.2  # how often the reading thread looks whether it was told to stop
@@ -47,6 +52,17 @@ _POLL_S = 0.2  # how often the reading thread looks whether it was told to stop
 class Progress:
     stage: str
     fraction: float
+
+
+@dataclass(frozen=True)
+class Samples:
+    track: str  # "agent" or "customer"
+    start: int
+    total: int
+    chunk: Any  # float32 numpy array
+
+
+AUDIO_CHUNK = 1 << 17  # samples (512 kB): a fraction of a millisecond to take in
 
 
 @dataclass(frozen=True)
@@ -124,8 +140,15 @@ def run_analysis(conn: Connection, path: str, options: Any, playbook: Any) -> No
         conn.send(Failed(describe_error(exc)))
         conn.close()
         return
-    conn.send(Finished(ReplayData(replace(analysis, playbook=None), data.document,
-                                  data.tracks)))
+    recording = analysis.recording
+    for track in ("agent", "customer"):
+        samples = getattr(recording, track)
+        for start in range(0, 0 if samples is None else len(samples), AUDIO_CHUNK):
+            conn.send(Samples(track, start, len(samples), samples[start:start + AUDIO_CHUNK]))
+    bare = replace(recording, agent=recording.agent[:0],
+                   customer=None if recording.customer is None else recording.customer[:0])
+    conn.send(Finished(ReplayData(replace(analysis, recording=bare, playbook=None),
+                                  data.document, data.tracks)))
     while True:
         try:
             request = conn.recv()
@@ -187,8 +210,18 @@ class ReplayEngine:
             return True
 
     def messages(self) -> Iterator[Progress | Finished | Failed | Rescored]:
-        """What the child sends, until it ends or `stop`. Unpickling happens here, on
-        the caller's thread."""
+        """What the child sends, until it ends or `stop`, with the audio put back into
+        Finished's recording. Unpickling happens here, on the caller's thread."""
+        audio = _AudioAssembler()
+        for message in self._received():
+            if isinstance(message, Samples):
+                audio.add(message)
+            elif isinstance(message, Finished):
+                yield Finished(audio.fill(message.data))
+            else:
+                yield message
+
+    def _received(self) -> Iterator[Any]:
         while not self.stopped:
             ready = wait([self._conn, self.process.sentinel], _POLL_S)
             if not ready:
@@ -215,3 +248,24 @@ class ReplayEngine:
     def crash_message(self) -> str:
         code = self.process.exitcode
         return f"the analysis stopped unexpectedly ({_exit_words(code)})"
+
+
+class _AudioAssembler:
+    """The call's tracks from `Samples` pieces, each copied into place as it comes."""
+
+    def __init__(self) -> None:
+        self._tracks: dict[str, Any] = {}
+
+    def add(self, piece: Samples) -> None:
+        import numpy as np
+
+        track = self._tracks.get(piece.track)
+        if track is None:
+            track = self._tracks[piece.track] = np.empty(piece.total, piece.chunk.dtype)
+        track[piece.start:piece.start + len(piece.chunk)] = piece.chunk
+
+    def fill(self, data: Any) -> Any:
+        r = data.analysis.recording
+        recording = replace(r, agent=self._tracks.get("agent", r.agent),
+                            customer=self._tracks.get("customer", r.customer))
+        return replace(data, analysis=replace(data.analysis, recording=recording))

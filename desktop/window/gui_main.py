@@ -49,12 +49,13 @@ def create_window(argv: list[str] | None = None):
     app.setApplicationName("callcoach")
     app.setOrganizationName("callcoach")
     sys.excepthook = _excepthook
-    from desktop.window.gc_guard import GuiThreadCollector
+    from desktop.window.gc_guard import GuiThreadCollector, settle_long_lived
 
     app._collector = GuiThreadCollector(app)  # cycles are freed on this thread only
     window = MainWindow()
     apply_theme(app, window.settings.theme)
     window.show()
+    settle_long_lived()  # the imports and the window's widgets
     return app, window
 
 

@@ -37,6 +37,7 @@ from desktop.window.pages.live_page import LivePage
 from desktop.window.pages.replay_page import AUDIO_SUFFIXES, ReplayPage
 from desktop.window.settings import AppSettings, SettingsStore
 from desktop.window.theme import apply_theme
+from desktop.window.gc_guard import settle_long_lived
 from desktop.window.workers import ModelLoadJob, ReplayData, start_job, wait_for_jobs
 
 __all__ = ["MainWindow", "PAGES"]
@@ -175,6 +176,7 @@ class MainWindow(QMainWindow):
         self.live.set_transcriber(transcriber)
         self.replay.set_transcriber(transcriber)
         self.model_label.setText(f"Speech model: {transcriber.name}")
+        settle_long_lived()  # the model and the modules: never scanned by a collection again
 
     def _model_failed(self, message: str) -> None:
         self.model_state = "failed"

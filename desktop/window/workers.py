@@ -14,7 +14,7 @@ import threading
 from dataclasses import asdict, replace
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QThread, Signal, Slot
+from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
 from audio.analysis import AnalysisOptions, rescore
 from audio.contract import analysis_to_dict
@@ -242,7 +242,9 @@ def start_job(job: _Job, owner: QObject | None = None) -> QThread:
     _threads[thread] = job
     job.moveToThread(thread)
     thread.started.connect(job.run)
-    job.done.connect(thread.quit)
+    # Direct: `quit` is thread-safe, and queued to the GUI thread it would wait for the
+    # event loop, which at exit is blocked in `wait_for_jobs` waiting for this thread.
+    job.done.connect(thread.quit, Qt.ConnectionType.DirectConnection)
     thread.finished.connect(_reaper.thread_done)
     thread.start()
     return thread

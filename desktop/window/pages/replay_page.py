@@ -36,6 +36,7 @@ from coaching.timeline import Redaction, Utterance
 from desktop.window.widgets.call_timeline import TimelineView, points_per_second
 from desktop.window.widgets.transcript_view import TranscriptView, clock
 from desktop.window.widgets.whatif_panel import WhatIfPanel
+from desktop.window.gc_guard import settle_long_lived
 from desktop.window.workers import AnalysisJob, ReplayData, RescoreJob, start_job
 
 __all__ = ["ReplayPage", "AUDIO_SUFFIXES"]
@@ -85,6 +86,7 @@ class ReplayPage(QWidget):
         self.data: ReplayData | None = None
         self.base_event_count = 0
         self._job: AnalysisJob | None = None  # the analysis under way
+        self._shown = 0  # calls shown so far: the steps of an older one are dropped
         self._engine: AnalysisJob | None = None  # the shown call's, for the what-if
         self._generation = 0
         self._player: CallPlayer | SilentClock | None = None  # made at the first Play
@@ -275,7 +277,8 @@ class ReplayPage(QWidget):
     # -- showing a call -------------------------------------------------------------------
     def show_call(self, data: ReplayData) -> None:
         """Put an analysed call on the page. Everything heavy was done in the job; what
-        is left is split over two turns of the event loop so neither blocks it long."""
+        is left (the timeline's layer, the transcript) comes in turns of the event loop of
+        their own, so none blocks it long."""
         self.stop_playback()
         if self._engine is not None:
             self._engine.stop()  # the previous call's process
@@ -295,12 +298,28 @@ class ReplayPage(QWidget):
         self.timeline.set_redactions(self.redactions)
         self.transcript.clear()
         self._show_position(0.0)
-        QTimer.singleShot(0, self._show_rest)
+        self.whatif.set_playbook(a.playbook)
+        self.whatif.show_result(len(a.events), len(a.events), False)
+        self._shown += 1
+        self._one_step_per_turn(self._shown, [self.timeline.prepare, self._show_transcript])
+        settle_long_lived()  # the call stays until the next: out of full collections
 
-    def _show_rest(self) -> None:
-        """The transcript and the what-if panel of the call just shown."""
-        if self.data is None:
+    def _one_step_per_turn(self, shown: int, steps: list) -> None:
+        """Run `steps` one after another, each in a turn of the event loop of its own
+        (the next is scheduled when the last has ended, so two never run back to back
+        between two ticks); dropped if another call is shown meanwhile."""
+        if not steps:
             return
+
+        def step() -> None:
+            if self._shown == shown and self.data is not None:
+                steps[0]()
+                self._one_step_per_turn(shown, steps[1:])
+
+        QTimer.singleShot(1, step)
+
+    def _show_transcript(self) -> None:
+        """The call's words and cues, following the playhead."""
         a = self.data.analysis
         heard = list(a.timeline.utterances)
         for r in self.redactions:  # a kept recording's silenced words: said where they were
@@ -309,8 +328,6 @@ class ReplayPage(QWidget):
                 heard.append(Utterance(r.speaker, r.start, r.end, MARKERS[r.kind]))
         heard.sort(key=lambda u: (u.start, u.speaker))
         self.transcript.set_call(heard, a.events)
-        self.whatif.set_playbook(a.playbook)
-        self.whatif.show_result(len(a.events), len(a.events), False)
         self.transcript.follow(self.position)
 
     # -- what if --------------------------------------------------------------------------

@@ -13,13 +13,17 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QBrush, QFont
 from PySide6.QtWidgets import QAbstractItemView, QListWidget, QListWidgetItem, QWidget
 
-from coaching.timeline import AGENT, Event, Utterance
+from coaching.timeline import AGENT, CUSTOMER, Event, Utterance
 from desktop.window.theme import AGENT_COLOR, CUSTOMER_COLOR, urgency_color
 
 __all__ = ["TranscriptView", "clock"]
 
 _TIME_ROLE = Qt.UserRole + 1
 _KIND_ROLE = Qt.UserRole + 2
+# Made once, at import: the first QBrush of a process also builds PySide's Python enums
+# of QGradient (about 10 ms), which would otherwise land on the showing of a call.
+_PARTY_BRUSH = {AGENT: QBrush(AGENT_COLOR), CUSTOMER: QBrush(CUSTOMER_COLOR)}
+QListWidgetItem().setData(_TIME_ROLE, 0.0)  # the same for the first float in a QVariant
 
 
 def clock(t: float) -> str:
@@ -62,7 +66,7 @@ class TranscriptView(QListWidget):
     def add_utterance(self, u: Utterance) -> None:
         who = "You" if u.speaker == AGENT else "Customer"
         item = QListWidgetItem(f"{clock(u.start)}  {who}: {u.text}")
-        item.setForeground(QBrush(AGENT_COLOR if u.speaker == AGENT else CUSTOMER_COLOR))
+        item.setForeground(_PARTY_BRUSH[AGENT if u.speaker == AGENT else CUSTOMER])
         item.setData(_KIND_ROLE, "utterance")
         item.setToolTip(f"{u.speaker}, {u.start:.1f}-{u.end:.1f} s")
         self._insert(u.start, item)
