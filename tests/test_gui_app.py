@@ -177,7 +177,7 @@ def test_practice_call_drives_the_prompt_card_and_ends_on_its_scorecard(window, 
     assert live.trace.points()[0].size > 0, "the voice trace is fed"
     assert live.clock_label.text() == "", "a recording has no device clocks to compare"
     assert live.talk_share.percentages() is not None
-    with qtbot.waitSignal(live.callEnded, timeout=30_000):
+    with qtbot.waitSignal(live.callEnded, timeout=90_000):
         pass
     assert window.page == "scorecards"
     assert len(window.scorecards.call_ids()) == calls_before + 1
@@ -193,7 +193,7 @@ def test_snoozed_prompt_kind_stays_off_the_card(window, qtbot) -> None:
     assert "interruption" in live.snoozed_label.text()
     seen: list[str] = []
     live.card.promptChanged.connect(lambda kind: seen.append(kind))
-    with qtbot.waitSignal(live.callEnded, timeout=30_000):
+    with qtbot.waitSignal(live.callEnded, timeout=90_000):
         pass
     assert "interruption" not in seen
     assert not live.card.current_kind == "interruption"

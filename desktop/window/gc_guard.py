@@ -49,11 +49,11 @@ class GuiThreadCollector(QObject):
 
 
 def settle_long_lived() -> None:
-    """Take what exists now out of every later collection: the modules, the model, the
-    call just shown. A full collection scans every tracked object, and with a long
-    call's words and frames in memory that is 40 ms or more with the GIL held, a stutter
-    wherever it lands. These objects live until they are replaced, and when they are,
-    reference counting still frees them; only a cycle among them would stay (the young
-    generations are collected first, so fresh cycles do not). `gc.freeze` is O(1)."""
+    """Take what exists now out of every later collection: at start-up, the modules,
+    the window and the speech model. A full collection scans every tracked object; with
+    all of them that is tens of milliseconds with the GIL held, a stutter wherever it
+    lands. They live for the whole run; one that is dropped is still freed by reference
+    counting, only a cycle among them would stay (the young generations are collected
+    first, so fresh cycles do not). `gc.freeze` itself is O(1)."""
     gc.collect(1)
     gc.freeze()

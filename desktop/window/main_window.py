@@ -30,6 +30,7 @@ from audio.devices import DeviceError, list_input_devices
 from audio.transcribe import Transcriber
 from coaching.playbook import PlaybookError, load_playbook
 from desktop.history.store import CallHistory, HistoryError
+from desktop.window.gc_guard import settle_long_lived
 from desktop.window.level_probe import start_audio_thread
 from desktop.window.live_worker import LiveCallConfig
 from desktop.window.pages.history_page import HistoryPage
@@ -37,7 +38,6 @@ from desktop.window.pages.live_page import LivePage
 from desktop.window.pages.replay_page import AUDIO_SUFFIXES, ReplayPage
 from desktop.window.settings import AppSettings, SettingsStore
 from desktop.window.theme import apply_theme
-from desktop.window.gc_guard import settle_long_lived
 from desktop.window.workers import ModelLoadJob, ReplayData, start_job, wait_for_jobs
 
 __all__ = ["MainWindow", "PAGES"]

@@ -36,7 +36,6 @@ from coaching.timeline import Redaction, Utterance
 from desktop.window.widgets.call_timeline import TimelineView, points_per_second
 from desktop.window.widgets.transcript_view import TranscriptView, clock
 from desktop.window.widgets.whatif_panel import WhatIfPanel
-from desktop.window.gc_guard import settle_long_lived
 from desktop.window.workers import AnalysisJob, ReplayData, RescoreJob, start_job
 
 __all__ = ["ReplayPage", "AUDIO_SUFFIXES"]
@@ -302,7 +301,6 @@ class ReplayPage(QWidget):
         self.whatif.show_result(len(a.events), len(a.events), False)
         self._shown += 1
         self._one_step_per_turn(self._shown, [self.timeline.prepare, self._show_transcript])
-        settle_long_lived()  # the call stays until the next: out of full collections
 
     def _one_step_per_turn(self, shown: int, steps: list) -> None:
         """Run `steps` one after another, each in a turn of the event loop of its own
