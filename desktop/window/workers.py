@@ -10,6 +10,7 @@ it sends, so neither the GIL nor a crash is shared with the window.
 
 from __future__ import annotations
 
+import atexit
 import threading
 from dataclasses import asdict, replace
 from pathlib import Path
@@ -259,3 +260,16 @@ def wait_for_jobs(timeout_ms: int = 15000) -> bool:
         except RuntimeError:  # already deleted: it had finished
             pass
     return ok
+
+
+@atexit.register
+def _stop_jobs_at_exit() -> None:
+    """A QThread still running when the interpreter ends aborts the process ("QThread:
+    Destroyed while thread is still running"): a script or test that never closed its
+    replay page would end that way. Its analysis child is ended and its thread waited
+    for; the window's own close does the same before this."""
+    for job in list(_threads.values()):
+        stop = getattr(job, "stop", None)
+        if stop is not None:
+            stop()
+    wait_for_jobs(5000)
