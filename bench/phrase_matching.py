@@ -1,6 +1,7 @@
 """Phrase sets: patterns only against patterns + a sentence encoder, on the labelled
-utterance files in tests/data/ and the blind files in bench/data/ (precision and recall per set, micro F1) and on cost (CPU
-ms per utterance, every set of its speaker judged, nothing cached; the encoder's load).
+utterance files in tests/data/ and the blind files in bench/data/ (precision and recall
+per set, micro F1) and on cost (CPU ms per utterance, every set of its speaker judged,
+nothing cached; the encoder's load).
 
 Encoders: WordLlama l2_supercat_256 (the one callcoach ships, from the `wordllama` wheel)
 and, when its files are installed, all-MiniLM-L6-v2 run by a plain numpy transformer
