@@ -42,6 +42,8 @@ from multiprocessing.connection import Connection, wait
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 __all__ = ["Progress", "Samples", "Finished", "Failed", "Rescore", "Rescored", "ReplayEngine",
            "run_analysis"]
 
@@ -257,8 +259,6 @@ class _AudioAssembler:
         self._tracks: dict[str, Any] = {}
 
     def add(self, piece: Samples) -> None:
-        import numpy as np
-
         track = self._tracks.get(piece.track)
         if track is None:
             track = self._tracks[piece.track] = np.empty(piece.total, piece.chunk.dtype)
