@@ -21,7 +21,9 @@ from audio.portaudio_host import portaudio_lock, rescan_if_changed
 
 __all__ = ["InputDevice", "DeviceError", "portaudio_status", "list_input_devices",
            "find_device", "pick_device", "pulse_sources", "list_output_devices",
-           "unique_labels"]
+           "unique_labels", "NO_CUSTOMER"]
+
+NO_CUSTOMER = "none"  # the customer device chosen by an agent who is coached alone
 
 
 class DeviceError(Exception):

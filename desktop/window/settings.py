@@ -11,11 +11,12 @@ from dataclasses import dataclass, fields, replace
 
 from PySide6.QtCore import QSettings
 
+from audio.devices import NO_CUSTOMER
+
 __all__ = ["AppSettings", "SettingsStore", "THEMES", "AGENT_CHANNELS", "NO_CUSTOMER"]
 
 THEMES = ("system", "light", "dark")
 AGENT_CHANNELS = ("left", "right")
-NO_CUSTOMER = "none"  # the customer-device value for an agent-only setup
 
 
 @dataclass(frozen=True)
