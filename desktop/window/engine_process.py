@@ -45,7 +45,7 @@ from typing import Any
 import numpy as np
 
 __all__ = ["Progress", "Samples", "Finished", "Failed", "Rescore", "Rescored", "ReplayEngine",
-           "run_analysis"]
+           "run_analysis", "start_child", "exit_words"]
 
 _POLL_S = 0.2  # how often the reading thread looks whether it was told to stop
 
@@ -112,7 +112,7 @@ def _without_main_module() -> Iterator[None]:
 CHILD_NICENESS = 10  # below the window: its GUI thread takes a core the moment it needs one
 
 
-def _yield_to_the_window(pid: int) -> None:
+def _yield_to_the_window(pid: int, niceness: int = CHILD_NICENESS) -> None:
     """Run the child below the window's priority: on a busy 2-core machine the analysis
     (its imports, Whisper's threads, the rules) would otherwise keep the GUI thread off
     the CPU for a hundred milliseconds at a time; a replay analysis can wait, the window
@@ -120,7 +120,7 @@ def _yield_to_the_window(pid: int) -> None:
     setpriority = getattr(os, "setpriority", None)  # POSIX; Windows has priority classes
     if setpriority is not None:
         try:
-            setpriority(os.PRIO_PROCESS, pid, CHILD_NICENESS)
+            setpriority(os.PRIO_PROCESS, pid, niceness)
         except OSError:
             pass
 
@@ -164,7 +164,17 @@ def run_analysis(conn: Connection, path: str, options: Any, playbook: Any) -> No
                                analysis_to_dict(a)))
 
 
-def _exit_words(code: int | None) -> str:
+def start_child(process: multiprocessing.process.BaseProcess,
+                niceness: int = CHILD_NICENESS) -> None:
+    """Start a spawned engine child without the parent's main module, at `niceness`."""
+    with _without_main_module():
+        process.start()
+    if niceness:
+        _yield_to_the_window(process.pid, niceness)
+
+
+def exit_words(code: int | None) -> str:
+    """How a child ended, in words ("exit code -9, SIGKILL")."""
     if code is not None and code < 0:
         try:
             return f"exit code {code}, {signal.Signals(-code).name}"
@@ -183,9 +193,7 @@ class ReplayEngine:
         self.process = ctx.Process(target=run_analysis, name="callcoach-replay",
                                    args=(child_conn, str(path), options, playbook),
                                    daemon=True)
-        with _without_main_module():
-            self.process.start()
-        _yield_to_the_window(self.process.pid)
+        start_child(self.process)
         child_conn.close()  # the child holds the only other end: EOF when it ends
         self.stopped = False
 
@@ -249,7 +257,7 @@ class ReplayEngine:
     @property
     def crash_message(self) -> str:
         code = self.process.exitcode
-        return f"the analysis stopped unexpectedly ({_exit_words(code)})"
+        return f"the analysis stopped unexpectedly ({exit_words(code)})"
 
 
 class _AudioAssembler:
