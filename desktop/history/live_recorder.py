@@ -65,9 +65,16 @@ class LiveRecorder:
     def progress(self, call_time_s: float) -> None:
         self._write(lambda s: s.note_progress(self.call_id, call_time_s))
 
-    def finish(self, doc: dict[str, Any], audio_path: str | None = None) -> int | None:
+    def finish(self, doc: dict[str, Any], audio_path: str | None = None,
+               source: str = "live") -> int | None:
         """Store the scored call; its history id, or None if it was not saved."""
-        ok = self._write(lambda s: s.finish_call(self.call_id, doc, audio_path))
+        ok = self._write(lambda s: s.finish_call(self.call_id, doc, audio_path, source))
+        return self.call_id if ok else None
+
+    def interrupted(self) -> int | None:
+        """The engine died mid-call: store the call as written so far (as the next
+        start would recover it, but now); its history id, or None if not saved."""
+        ok = self._write(lambda s: s.recover(self.call_id))
         return self.call_id if ok else None
 
     def discard(self) -> None:

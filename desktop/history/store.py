@@ -350,9 +350,12 @@ class CallHistory:
                        "WHERE id = ? AND finished = 0", (float(call_time_s), call_id))
 
     def finish_call(self, call_id: int, document: dict[str, Any],
-                    audio_path: str | None = None) -> None:
-        """The call ended and was scored: store its document, drop the live items."""
-        self._store(call_id, document, audio_path, "live", "finish the call")
+                    audio_path: str | None = None, source: str = "live") -> None:
+        """The call ended and was scored: store its document, drop the live items.
+        `source` "practice" for a recording played into the live coach."""
+        if source not in SOURCES:
+            raise ValueError(f"source must be one of {SOURCES}, not {source!r}")
+        self._store(call_id, document, audio_path, source, "finish the call")
 
     def _store(self, call_id: int, document: dict[str, Any], audio_path: str | None,
                source: str, what: str) -> None:
