@@ -5,15 +5,17 @@ plot shows that baseline as a shaded band: a trace that leaves the top of the ba
 the coach calls raised, and the part above it is drawn in the urgent colour. Pitch gets
 its own thin lane below (gaps where unvoiced) because rising pitch often comes before
 rising volume. Points live in a fixed-size numpy ring, so memory stays flat over a shift,
-and painting bins them to at most one point per pixel column, so a repaint stays cheap.
+and painting bins them to at most one point per pixel column, in one-pixel lines, at
+most 15 times a second, so repainting stays cheap.
 """
 
 from __future__ import annotations
 
 import math
+import time
 
 import numpy as np
-from PySide6.QtCore import QPointF, QRectF, QSize, Qt
+from PySide6.QtCore import QPointF, QRectF, QSize, Qt, QTimer
 from PySide6.QtGui import QColor, QPainter, QPaintEvent, QPalette, QPen, QPolygonF
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
@@ -23,6 +25,8 @@ __all__ = ["VoiceTracePlot"]
 
 _DB_RANGE = (-60.0, 0.0)
 _GAP_S = 0.5  # no points for this long: the line breaks instead of bridging the hole
+_LINE_PX = 1.0  # the traces' pen
+_MAX_FPS = 15.0  # repaints a second for new points at most
 
 
 def _draw(p: QPainter, poly: QPolygonF) -> None:
@@ -59,6 +63,9 @@ class VoiceTracePlot(QWidget):
         self._raised_db = 6.0
         self.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Expanding)
         self.setAccessibleName("Your voice over the last seconds")
+        self._painted_at = 0.0
+        self._repaint = QTimer(self, singleShot=True)
+        self._repaint.timeout.connect(self.update)
         self.set_window(window_s)
 
     # -- data ------------------------------------------------------------------------------
@@ -74,13 +81,26 @@ class VoiceTracePlot(QWidget):
         while self._n > 1 and self._t[first] < t - self._window_s:
             first = (first + 1) % self._cap
             self._n -= 1
-        self.update()
+        self._repaint_soon()
 
     def set_baseline(self, dbfs: float | None, raised_db: float) -> None:
         """The agent's usual level (None while it is still being learned) and the raise margin."""
         self._baseline = None if dbfs is None or not math.isfinite(dbfs) else float(dbfs)
         self._raised_db = float(raised_db)
-        self.update()
+        self._repaint_soon()
+
+    def _repaint_soon(self) -> None:
+        """New points repaint at most `_MAX_FPS` times a second: the trace moves about a
+        pixel per frame at that rate, and each repaint is several ms of the GUI thread
+        (more on a busy machine), so the live page's 30 ticks a second would double it
+        for nothing a person sees."""
+        if self._repaint.isActive():
+            return
+        wait_ms = 1000.0 / _MAX_FPS - (time.perf_counter() - self._painted_at) * 1000.0
+        if wait_ms <= 0:
+            self.update()
+        else:
+            self._repaint.start(int(wait_ms) + 1)
 
     def clear(self) -> None:
         self._head = self._n = 0
@@ -173,6 +193,7 @@ class VoiceTracePlot(QWidget):
                 if ok[a]]
 
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: ARG002 - Qt signature
+        self._painted_at = time.perf_counter()
         pal = self.palette()
         fm = self.fontMetrics()
         db_lane, hz_lane = self.lanes()
@@ -223,14 +244,17 @@ class VoiceTracePlot(QWidget):
             lo, hi = _DB_RANGE
             ys = db_lane.bottom() - (np.clip(db, lo, hi) - lo) / (hi - lo) * db_lane.height()
             p.setRenderHint(QPainter.Antialiasing, True)
-            width = max(1.5, fm.height() / 9)
+            # One pixel wide: Qt strokes thin antialiased lines on a fast path; a 2 px pen
+            # made a repaint of a lively 30 s trace 50-100 ms, the GUI thread blocked for
+            # as long, 30 times a second.
+            width = _LINE_PX
             polys = self._runs(xs, ys, t)
             self._draw_clipped(p, polys, db_lane, raise_y, width)
             voiced = np.isfinite(hz) & (hz > 0)
             hys = np.where(voiced, hz_lane.bottom() - self._hz_frac(hz) * hz_lane.height(),
                            np.nan)
             p.setClipRect(hz_lane)
-            p.setPen(QPen(self._color, max(1.0, width * 0.75)))
+            p.setPen(QPen(self._color, width))
             for poly in self._runs(xs, hys, t):
                 _draw(p, poly)
         p.end()
