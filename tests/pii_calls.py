@@ -12,13 +12,16 @@ miscounts "one one one one").
 
 from __future__ import annotations
 
+import json
+import os
 import re
 from pathlib import Path
 
 from audio.transcribe import Transcriber
 from tests.callsynth import Line, SynthCall, synth_call
 
-__all__ = ["HeardTranscriber", "secret_texts", "CARD", "CARD_GROUPS", "CVV", "EXPIRY", "SSN",
+__all__ = ["HeardTranscriber", "heard_in_the_engine", "HEARD_FILE_ENV", "read_heard",
+           "secret_texts", "CARD", "CARD_GROUPS", "CVV", "EXPIRY", "SSN",
            "DOB_YEAR", "SECRETS", "card_call_lines", "identity_call_lines", "make_card_call",
            "make_identity_call", "leaks"]
 
@@ -141,3 +144,34 @@ class HeardTranscriber(Transcriber):
         if u is not None:
             self.heard.append(u)
         return u
+
+
+HEARD_FILE_ENV = "CALLCOACH_TEST_HEARD_FILE"  # where the live engine's control goes
+
+
+class _HeardToFile(HeardTranscriber):
+    """In the live engine's process: each utterance as Whisper heard it, appended to a
+    file the test names (outside the app's data folder, which must stay clean)."""
+
+    def __init__(self, model, path: str) -> None:
+        super().__init__(model=model)
+        self.path = path
+
+    def transcribe_utterance(self, audio, speaker, offset_s):
+        u = super().transcribe_utterance(audio, speaker, offset_s)
+        if u is not None:
+            with open(self.path, "a", encoding="utf-8") as out:
+                out.write(json.dumps({"speaker": u.speaker, "text": u.text}) + "\n")
+        return u
+
+
+def heard_in_the_engine(transcriber: Transcriber) -> Transcriber:
+    """The window's `transcriber_hook`: run in the engine child, the same loaded model,
+    what it heard written to `$CALLCOACH_TEST_HEARD_FILE`."""
+    return _HeardToFile(transcriber._model, os.environ[HEARD_FILE_ENV])
+
+
+def read_heard(path: Path) -> list[dict]:
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]

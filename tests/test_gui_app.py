@@ -179,7 +179,7 @@ def test_practice_call_drives_the_prompt_card_and_ends_on_its_scorecard(window, 
     assert live.talk_share.percentages() is not None
     with qtbot.waitSignal(live.callEnded, timeout=90_000):
         pass
-    assert window.page == "scorecards"
+    qtbot.waitUntil(lambda: window.page == "scorecards", timeout=5_000)
     assert len(window.scorecards.call_ids()) == calls_before + 1
     assert window.scorecards.document["scorecard"]["checks"]
     assert "Listen - let them finish" in shown

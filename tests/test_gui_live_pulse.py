@@ -76,7 +76,7 @@ def test_live_call_in_the_window_through_pulseaudio(qtbot, tmp_path, sinks) -> N
             p.kill()
     with qtbot.waitSignal(live.callEnded, timeout=60_000):
         window.live.end_call()
-    assert window.page == "scorecards"
+    qtbot.waitUntil(lambda: window.page == "scorecards", timeout=5_000)
     doc = window.scorecards.document
     assert doc is not None and doc["transcript"]
     assert any(e["kind"] == "interruption" for e in doc["events"])

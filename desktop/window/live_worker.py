@@ -1,288 +1,281 @@
-"""The live call, driven from the window without ever blocking it.
+"""The window's side of the live call: the engine child, and the call's record.
 
-Opening devices and ending a call (which transcribes what is pending and scores the
-call) take from a few hundred ms to seconds, so they run on the worker's own QThread.
-The engine's callbacks arrive on the capture worker thread and are turned into Qt
-signals (queued to the GUI thread). The page reads meter levels with `snapshot()`, which
-only copies a few numbers and list tails: no lock, no waiting.
+The engine (capture, analysis, Whisper, rules) runs in a child process
+(`live_engine`). This object starts it, tells it what the agent does (start, end,
+snooze), turns what it sends into Qt signals (emitted from a reading thread, so queued
+to the GUI thread) and writes the call into the history as it happens: every event when
+it comes, the transcript and the call time once a second. What the window has received
+is therefore saved when the engine dies, and the window stays up: the call goes into
+the history as it was until then, and a new engine starts for the next call.
+
+The page reads what to paint with `snapshot()`, which takes the ticks that came since
+the last one under a lock held for a list swap.
 """
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass
-from datetime import datetime
-from pathlib import Path
+import threading
+import time
+from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, QTimer, Signal, Slot
+from PySide6.QtCore import QObject, Signal
 
-from audio.capture import CaptureFault
 from audio.contract import event_to_dict
-from audio.devices import DeviceError, list_input_devices, pick_device
-from audio.drift import DriftReport
-from audio.file_session import FileSession
-from audio.live import LiveConfig
-from audio.live_session import LiveSession, SessionConfig
-from audio.recording import RecordingError
-from audio.transcribe import Transcriber
-from coaching.playbook import PlaybookError, load_playbook
-from coaching.timeline import AGENT, CUSTOMER, Event, Frame, Utterance
-from desktop.crash_log import log_exception
 from desktop.history.live_recorder import LiveRecorder
-from desktop.history.store import CallHistory, HistoryError
-from desktop.window.settings import NO_CUSTOMER
+from desktop.history.store import CallHistory
+from desktop.window.live_engine import (
+    BeginCall,
+    CallEnded,
+    CallFailed,
+    CallStarted,
+    EndCall,
+    EngineReady,
+    Fault,
+    Fired,
+    LiveCallConfig,
+    LiveEngineProcess,
+    LiveSnapshot,
+    Snooze,
+    Tick,
+)
 
 __all__ = ["LiveCallConfig", "LiveSnapshot", "LiveWorker"]
 
-
-@dataclass(frozen=True)
-class LiveCallConfig:
-    """What one call needs, frozen from the settings when the agent presses Start."""
-
-    agent_device: str = ""
-    customer_device: str = ""
-    playbook_path: str = ""
-    transcribe: bool = True
-    record_to: str | None = None
-    practice_file: str | None = None  # a recording played into the coach instead of devices
-    practice_speed: float = 1.0  # x real time for the practice file
-    agent_channel: str = "left"
+_PERSIST_S = 1.0  # the transcript and the call time go into the history this often
 
 
-@dataclass(frozen=True)
-class LiveSnapshot:
-    """What the live page paints on one tick."""
+class _CallRecord:
+    """One call as the window received it, written into the history as it comes."""
 
-    call_time_s: float
-    agent_frames: tuple[Frame, ...]  # new since the last snapshot
-    customer_frames: tuple[Frame, ...]
-    utterances: tuple[Utterance, ...]  # new since the last snapshot
-    baseline_dbfs: float | None
-    current_prompt: Event | None
-    backlog: int
-    drift: DriftReport | None = None  # two devices' clocks, once measured (~10 s in)
+    def __init__(self, recorder: LiveRecorder, practice: str | None) -> None:
+        self.recorder = recorder
+        self.practice = practice
+        self.utterances: list = []
+        self.call_time_s = 0.0
+        self._persisted = time.monotonic()
+
+    def add(self, snap: LiveSnapshot) -> None:
+        self.utterances.extend(snap.utterances)
+        self.call_time_s = snap.call_time_s
+        if time.monotonic() - self._persisted >= _PERSIST_S:
+            self.persist()
+
+    def persist(self) -> None:
+        self._persisted = time.monotonic()
+        self.recorder.transcript(self.utterances)
+        self.recorder.progress(self.call_time_s)
+
+
+def _merge(snaps: list[LiveSnapshot]) -> LiveSnapshot:
+    """Several ticks as one: everything new in all of them, the numbers of the last."""
+    last = snaps[-1]
+    if len(snaps) == 1:
+        return last
+    return LiveSnapshot(
+        call_time_s=last.call_time_s,
+        agent_frames=tuple(f for s in snaps for f in s.agent_frames),
+        customer_frames=tuple(f for s in snaps for f in s.customer_frames),
+        utterances=tuple(u for s in snaps for u in s.utterances),
+        baseline_dbfs=last.baseline_dbfs, current_prompt=last.current_prompt,
+        backlog=last.backlog, drift=last.drift)
 
 
 class LiveWorker(QObject):
-    """Lives on its own QThread; the page calls `begin`/`end` through queued signals."""
+    """Lives on the GUI thread; nothing it does there waits on the engine."""
 
-    started = Signal(str, str)  # agent device label, customer label ("" when agent-only)
+    engineReady = Signal(str, str)  # model name ("" for none), the problem ("" for none)
+    started = Signal(str, str, float)  # agent device label, customer label ("" when
+    # agent-only), the playbook's raised-voice margin in dB
     event = Signal(object)  # Event, as it fires
     fault = Signal(str, bool)  # message, fatal
-    ended = Signal(object, object)  # document (schema 1 + latency), LiveResult; None, None
-    # when the call could not be finished (the fault says why)
+    ended = Signal(object)  # the call's document (schema 1 + latency, "history_id"), or
+    # None when the call could not be finished (the fault says why)
     failed = Signal(str)  # the call could not start
-    _file_done = Signal()  # a practice recording ran out: end the call on this thread
+    crashed = Signal(str, object)  # what happened, in words; the history id of the call
+    # it interrupted (None: no call was running, or the history is off)
 
-    def __init__(self) -> None:
+    def __init__(self, transcriber_hook: Callable | None = None) -> None:
         super().__init__()
-        self.transcriber: Transcriber | None = None
-        self.session: LiveSession | FileSession | None = None
-        self.started_at: datetime | None = None
-        self._record_to: str | None = None
-        self._seen = {AGENT: 0, CUSTOMER: 0, "utterances": 0}
-        self._file_done.connect(self.end)
         self.history: CallHistory | None = None
-        self._recorder: LiveRecorder | None = None
-        self._persist_timer: QTimer | None = None
+        self._hook = transcriber_hook
+        self._model: str | None = None
+        self._transcribe = False  # until the window asks for a model
+        self._engine: LiveEngineProcess | None = None
+        self._engine_lock = threading.Lock()
+        self._ready: set[int] = set()  # pids of engines that said EngineReady
+        self._restart_after_call = False
+        self._call: _CallRecord | None = None
+        self._ticks: list[LiveSnapshot] = []
+        self._ticks_lock = threading.Lock()
+        self._idle = threading.Event()  # no call between BeginCall and its end
+        self._idle.set()
 
     def set_history(self, history: CallHistory | None) -> None:
-        """Where calls are saved: device calls as they happen, practice calls at the end."""
+        """Where calls are saved, as they happen."""
         self.history = history
 
-    def set_transcriber(self, transcriber: Transcriber | None) -> None:
-        self.transcriber = transcriber
+    # -- the engine -----------------------------------------------------------------------
+    @property
+    def engine_pid(self) -> int | None:
+        engine = self._engine
+        return engine.pid if engine is not None else None
 
-    @Slot(object)
+    @property
+    def in_call(self) -> bool:
+        return not self._idle.is_set()
+
+    def start_engine(self, model: str | None, transcribe: bool = True) -> None:
+        """Start the engine the next calls run in, loading `model` now (the window's
+        start-up, a model chosen in Settings). During a call, after it."""
+        self._model, self._transcribe = model, transcribe
+        if self.in_call:
+            self._restart_after_call = True
+            return
+        self._replace_engine()
+
+    def _replace_engine(self) -> LiveEngineProcess:
+        with self._engine_lock:
+            old = self._engine
+            engine = self._engine = LiveEngineProcess(self._model, self._transcribe,
+                                                      self._hook)
+        if old is not None:  # its exit can take a moment: not on the caller's thread
+            threading.Thread(target=old.close, name="callcoach-live-close",
+                             daemon=True).start()
+        threading.Thread(target=self._read, args=(engine,), name="callcoach-live-read",
+                         daemon=True).start()
+        return engine
+
+    def _engine_alive(self) -> LiveEngineProcess:
+        engine = self._engine
+        if engine is None or engine.stopped or not engine.process.is_alive():
+            engine = self._replace_engine()
+        return engine
+
+    # -- what the agent does --------------------------------------------------------------
     def begin(self, config: LiveCallConfig) -> None:
-        if self.session is not None:
+        if self.in_call:
             return
-        try:
-            self._begin(config)
-        except (DeviceError, PlaybookError, RecordingError) as exc:
-            self.session = None
-            self.failed.emit(str(exc))
-        except Exception as exc:  # noqa: BLE001 - the window must get a message
-            self.session = None
-            self.failed.emit(f"the call could not start: {exc} (details in "
-                             f"{log_exception(exc)})")
+        self._idle.clear()
+        with self._ticks_lock:
+            self._ticks = []
+        self._engine_alive().send(BeginCall(config))  # a dead engine is seen by its reader
 
-    def _begin(self, config: LiveCallConfig) -> None:
-        playbook = load_playbook(config.playbook_path or None)
-        transcribe = config.transcribe and self.transcriber is not None
-        if config.practice_file:
-            self._begin_practice(config, playbook, transcribe)
-            return
-        devices = list_input_devices(rescan=True)  # a headset plugged in since start
-        agent = pick_device(config.agent_device or None, devices, want_monitor=False)
-        if agent is None:
-            raise DeviceError("no microphone found: plug in your headset, then choose it "
-                              "in Settings")
-        customer = None
-        if config.customer_device != NO_CUSTOMER:
-            customer = pick_device(config.customer_device or None, devices, want_monitor=True)
-        session_config = SessionConfig(live=LiveConfig(transcribe=transcribe),
-                                       record_to=config.record_to)
-        session = LiveSession(agent, customer, session_config, playbook,
-                              self.transcriber if transcribe else None,
-                              on_event=self._on_event, on_fault=self._on_fault)
-        recorder = LiveRecorder(self.history, on_error=self._history_error)
-        recorder.begin(agent.id, customer.id if customer is not None else "",
-                       self.transcriber.name if transcribe else "none", playbook.redaction)
-        self._recorder = recorder
-        try:
-            session.start()
-        except Exception:
-            recorder.discard()
-            self._recorder = None
-            raise
-        self._start_persisting()
-        self.session = session
-        self._record_to = config.record_to
-        self.started_at = datetime.now()
-        self._seen = {AGENT: 0, CUSTOMER: 0, "utterances": 0}
-        self.started.emit(agent.label, customer.label if customer is not None else "")
-        self._warn(customer is not None, transcribe)
-
-    def _begin_practice(self, config: LiveCallConfig, playbook, transcribe: bool) -> None:
-        """A recording played into the coach: the live page without a phone call."""
-        session = FileSession(config.practice_file, SessionConfig(
-            live=LiveConfig(transcribe=transcribe)), playbook,
-            self.transcriber if transcribe else None, on_event=self._on_event,
-            on_fault=self._on_fault, speed=config.practice_speed,
-            agent_channel=config.agent_channel, on_end=self._file_done.emit)
-        self.session = session
-        self._record_to = None
-        self.started_at = datetime.now()
-        self._seen = {AGENT: 0, CUSTOMER: 0, "utterances": 0}
-        session.start()
-        has_customer = session.recording.customer is not None
-        name = Path(config.practice_file).name
-        other = "right" if config.agent_channel == "left" else "left"
-        self.started.emit(f"practice call {name} ({config.agent_channel} channel)"
-                          if has_customer else f"practice call {name}",
-                          f"{name} ({other} channel)" if has_customer else "")
-        self._warn(has_customer, transcribe)
-
-    def _warn(self, has_customer: bool, transcribe: bool) -> None:
-        if not has_customer:
-            self.fault.emit("No customer source: coaching your voice only (interruptions, "
-                            "response times and dead air need the customer's side).", False)
-        if not transcribe:
-            self.fault.emit("The speech model is not loaded: no transcript or phrase "
-                            "prompts for this call.", False)
-
-    def _on_event(self, event: Event) -> None:
-        recorder = self._recorder
-        if recorder is not None:  # committed now: a crash must not lose it
-            recorder.event(event_to_dict(event))
-        self.event.emit(event)
-
-    def _history_error(self, message: str) -> None:
-        self.fault.emit(message[:1].upper() + message[1:], False)
-
-    def _start_persisting(self) -> None:
-        """Once a second, on this thread: the new transcript lines and the call time."""
-        timer = QTimer(self)
-        timer.setInterval(1000)
-        timer.timeout.connect(self._persist)
-        timer.start()
-        self._persist_timer = timer
-
-    def _persist(self) -> None:
-        session, recorder = self.session, self._recorder
-        if session is None or recorder is None:
-            return
-        recorder.transcript(session.engine.utterances)
-        recorder.progress(session.engine.status().call_time_s)
-
-    def _on_fault(self, fault: CaptureFault) -> None:
-        self.fault.emit(fault.message, fault.fatal)
-
-    @Slot()
     def end(self) -> None:
-        session, self.session = self.session, None
-        if session is None:
-            return
-        from desktop.cli.live_cli import live_document
+        engine = self._engine
+        if engine is not None and self.in_call:
+            engine.send(EndCall())
 
-        try:
-            result = session.stop()
-            name = self.transcriber.name if self.transcriber is not None else "none"
-            document = live_document(result, session, name)
-            document["started_at"] = self.started_at.isoformat(timespec="seconds") \
-                if self.started_at else None
-            document["saved_audio"] = getattr(session, "kept_audio", None)
-            if isinstance(session, FileSession):  # a practice call: its file can be replayed
-                document["recording"] = session.recording.path
-                document["practice"] = True
-        except Exception as exc:  # noqa: BLE001 - never lose the window over it
-            self.fault.emit(f"the call ended with an error: {exc} (details in "
-                            f"{log_exception(exc)})", True)
-            self.ended.emit(None, None)  # the page still goes back to "not in a call"
-            return
-        document["history_id"] = self._save(document)
-        self.ended.emit(document, result)
+    def snooze(self, kind: str) -> None:
+        engine = self._engine
+        if engine is not None and self.in_call:
+            engine.send(Snooze(kind))
 
-    def _save(self, document: dict) -> int | None:
-        """Store the ended call (here, so it is saved even when the window is closing)."""
-        if self._persist_timer is not None:
-            self._persist_timer.stop()
-            self._persist_timer = None
-        recorder, self._recorder = self._recorder, None
-        if recorder is not None:
-            return recorder.finish(document, audio_path=document.get("saved_audio"))
-        if self.history is None:
-            return None
-        try:
-            return self.history.save_call(
-                document, source="practice" if document.get("practice") else "live",
-                audio_path=document.get("recording") if document.get("practice") else None,
-                started_at=self.started_at.astimezone() if self.started_at else None)
-        except HistoryError as exc:
-            self.fault.emit(f"The call could not be saved: {exc}", False)
-            return None
+    def shutdown(self, timeout_s: float = 60.0) -> None:
+        """The window closes: end a running call and wait until it is saved, then stop
+        the engine."""
+        self.end()
+        self._idle.wait(timeout_s)
+        with self._engine_lock:
+            engine, self._engine = self._engine, None
+        if engine is not None:
+            engine.close()
 
     # -- read from the GUI thread ---------------------------------------------------------
     def snapshot(self) -> LiveSnapshot | None:
-        """New frames and transcript lines since the last call; None when no call runs.
+        """What came since the last snapshot, as one; None when nothing did."""
+        with self._ticks_lock:
+            ticks, self._ticks = self._ticks, []
+        return _merge(ticks) if ticks else None
 
-        Reads the tails of what the capture worker appends to (the frame tracks count a
-        frame only once it is whole, list appends are atomic), so this copies what is
-        there without stopping the worker. The clock drift is read the
-        same way (`DriftCorrector.report` is O(1) and reads values the worker replaces
-        whole); a practice call has no devices, so no drift.
-        """
-        session = self.session
-        if session is None:
+    # -- the reading thread ---------------------------------------------------------------
+    def _read(self, engine: LiveEngineProcess) -> None:
+        for message in engine.messages():
+            if engine is not self._engine and self._idle.is_set():
+                continue  # an engine being replaced between calls: nothing to say
+            self._handle(message, engine)
+        if engine.crashed:
+            self._crashed(engine)
+
+    def _handle(self, message: Any, engine: LiveEngineProcess) -> None:
+        if isinstance(message, Tick):
+            if self._call is not None:
+                self._call.add(message.snapshot)
+            with self._ticks_lock:
+                self._ticks.append(message.snapshot)
+        elif isinstance(message, Fired):
+            if self._call is not None:  # committed now: a crash must not lose it
+                self._call.recorder.event(event_to_dict(message.event))
+            self.event.emit(message.event)
+        elif isinstance(message, Fault):
+            self.fault.emit(message.message, message.fatal)
+        elif isinstance(message, CallStarted):
+            self._open_record(message)
+            self.started.emit(message.agent_label, message.customer_label,
+                              float(message.raised_db))
+        elif isinstance(message, CallFailed):
+            record, self._call = self._call, None
+            if record is not None:
+                record.recorder.discard()
+            self._call_over()
+            self.failed.emit(message.message)
+        elif isinstance(message, CallEnded):
+            document = message.document
+            if document is not None:
+                document["history_id"] = self._save(document)
+            self._call = None
+            self._call_over()
+            self.ended.emit(document)
+        elif isinstance(message, EngineReady):
+            if engine.pid is not None:
+                self._ready.add(engine.pid)
+            self.engineReady.emit(message.model or "", message.problem)
+
+    def _open_record(self, started: CallStarted) -> None:
+        recorder = LiveRecorder(self.history, on_error=self._history_error)
+        recorder.begin(started.agent_device, started.customer_device, started.model,
+                       started.redaction)
+        self._call = _CallRecord(recorder, started.practice)
+
+    def _save(self, document: dict) -> int | None:
+        """Store the ended call (here, so it is saved even when the window is closing)."""
+        record = self._call
+        if record is None:
             return None
-        engine = session.engine
-        tracks = engine.tracks
-        out: dict[str, Any] = {}
-        for speaker in (AGENT, CUSTOMER):
-            track = tracks.get(speaker)
-            if track is None:
-                out[speaker] = ()
-                continue
-            frames = track.frames
-            end = len(frames)
-            out[speaker] = tuple(frames[self._seen[speaker]:end])
-            self._seen[speaker] = end
-        utterances = engine.utterances
-        end = len(utterances)
-        new_utterances = tuple(utterances[self._seen["utterances"]:end])
-        self._seen["utterances"] = end
-        baseline = engine.agent_baseline_dbfs()
-        status = engine.status()
-        return LiveSnapshot(
-            call_time_s=status.call_time_s, agent_frames=out[AGENT],
-            customer_frames=out[CUSTOMER], utterances=new_utterances,
-            baseline_dbfs=None if baseline is None or math.isnan(baseline) else baseline,
-            current_prompt=engine.current_prompt(), backlog=status.backlog,
-            drift=session.drift if isinstance(session, LiveSession) else None)
+        if record.practice:  # its recording is the practice file: replayable, not ours
+            return record.recorder.finish(document, audio_path=document.get("recording"),
+                                          source="practice")
+        return record.recorder.finish(document, audio_path=document.get("saved_audio"))
 
-    def snooze(self, kind: str) -> None:
-        session = self.session
-        if session is not None:
-            session.engine.snooze(kind)
+    def _call_over(self) -> None:
+        self._idle.set()
+        if self._restart_after_call:
+            self._restart_after_call = False
+            self._replace_engine()
+
+    def _crashed(self, engine: LiveEngineProcess) -> None:
+        """The engine died: keep the call as the window received it, say so, and have a
+        new engine ready. One that died before its model was loaded is not restarted (it
+        would only die again): the next call tries a fresh one."""
+        record, self._call = self._call, None
+        call_id = None
+        if record is not None:
+            record.persist()
+            call_id = record.recorder.interrupted()
+        with self._engine_lock:
+            if self._engine is engine:
+                self._engine = None
+        was_ready = engine.pid in self._ready
+        in_call = self.in_call
+        if was_ready:
+            self._replace_engine()
+        self._idle.set()
+        if not was_ready:
+            self.engineReady.emit("", engine.crash_message)
+            if in_call and record is None:
+                self.failed.emit(engine.crash_message)
+                return
+        self.crashed.emit(engine.crash_message, call_id)
+
+    def _history_error(self, message: str) -> None:
+        self.fault.emit(message[:1].upper() + message[1:], False)

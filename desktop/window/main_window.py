@@ -1,9 +1,10 @@
 """The window: three pages (live call, replay, scorecards), the menus and the services
-they share (settings, the call history, the speech model).
+they share (settings, the call history, the live engine).
 
-The window appears at once; the model loads in the background and the audio devices
-are looked for in the background, and whatever is missing (no PortAudio, no microphone,
-no history) is said in plain words while the rest keeps working.
+The window appears at once; the live engine starts in its own process and loads the
+speech model there, the audio devices are looked for in the background, and whatever
+is missing (no PortAudio, no microphone, no history) is said in plain words while the
+rest keeps working.
 """
 
 from __future__ import annotations
@@ -27,7 +28,6 @@ from PySide6.QtWidgets import (
 
 from assets import DEMO_CALL
 from audio.devices import DeviceError, list_input_devices
-from audio.transcribe import Transcriber
 from coaching.playbook import PlaybookError, load_playbook
 from desktop.history.store import CallHistory, HistoryError
 from desktop.window.gc_guard import settle_long_lived
@@ -38,7 +38,7 @@ from desktop.window.pages.live_page import LivePage
 from desktop.window.pages.replay_page import AUDIO_SUFFIXES, ReplayPage
 from desktop.window.settings import AppSettings, SettingsStore
 from desktop.window.theme import apply_theme
-from desktop.window.workers import ModelLoadJob, ReplayData, start_job, wait_for_jobs
+from desktop.window.workers import ReplayData, wait_for_jobs
 
 __all__ = ["MainWindow", "PAGES"]
 
@@ -74,20 +74,22 @@ class MainWindow(QMainWindow):
 
     def __init__(self, store: SettingsStore | None = None,
                  history: CallHistory | None = None, load_model: bool = True,
-                 check_devices: bool = True) -> None:
+                 check_devices: bool = True, transcriber_hook=None) -> None:
+        """`transcriber_hook` (tests): a module-level function the live engine passes
+        its loaded transcriber through."""
         super().__init__()
         self.setWindowTitle("callcoach")
         self.store = store or SettingsStore()
         self.settings: AppSettings = self.store.load()
-        self.transcriber: Transcriber | None = None
-        self.model_state = "not loaded"
+        self.model_state = "not loaded"  # the live engine's speech model
         self._pending_seek: tuple[str, float] | None = None
         self.device_problem: str | None = None  # None until the devices were looked at
         self.phrase_tryout = None  # the trainer's sentence tryout, made when first opened
         self.history = history if history is not None else self._open_history()
 
-        self.live = LivePage()
+        self.live = LivePage(transcriber_hook=transcriber_hook)
         self.live.worker.set_history(self.history)
+        self.live.worker.engineReady.connect(self._engine_ready)
         self.replay = ReplayPage()
         self.scorecards = HistoryPage(self.history)
         self.replay.set_agent_channel(self.settings.agent_channel)
@@ -114,6 +116,7 @@ class MainWindow(QMainWindow):
         self.live.startRequested.connect(self.start_call)
         self.live.practiceRequested.connect(self.start_practice)
         self.live.callEnded.connect(self._call_ended)
+        self.live.callCrashed.connect(self._call_crashed)
         self.live.message.connect(self.show_message)
         self.replay.analysed.connect(self._replay_analysed)
         self.replay.message.connect(self.show_message)
@@ -163,25 +166,23 @@ class MainWindow(QMainWindow):
         return history
 
     def load_model(self) -> None:
-        """Load Whisper in the background; the window is usable meanwhile."""
-        job = ModelLoadJob(self.settings.model or None)
-        job.loaded.connect(self._model_loaded)
-        job.failed.connect(self._model_failed)
+        """Start the live engine, which loads Whisper in its own process; the window is
+        usable meanwhile (replay analyses load their own, in theirs)."""
         self.model_state = "loading"
-        start_job(job, self)
+        self.model_label.setText("Speech model: loading\u2026")
+        self.live.worker.start_engine(self.settings.model or None)
 
-    def _model_loaded(self, transcriber: Transcriber) -> None:
-        self.transcriber = transcriber
-        self.model_state = "ready"
-        self.live.set_transcriber(transcriber)
-        self.replay.set_transcriber(transcriber)
-        self.model_label.setText(f"Speech model: {transcriber.name}")
-        settle_long_lived()  # the model and the modules: never scanned by a collection again
-
-    def _model_failed(self, message: str) -> None:
+    def _engine_ready(self, model: str, problem: str) -> None:
+        if model:
+            self.model_state = "ready"
+            self.model_label.setText(f"Speech model: {model}")
+            settle_long_lived()  # the modules: never scanned by a collection again
+            return
+        if not problem:  # an engine started without a model (load_model=False)
+            return
         self.model_state = "failed"
         self.model_label.setText("Speech model: not available")
-        self.show_message(f"The speech model could not be loaded: {message}. Cues from the "
+        self.show_message(f"The speech model could not be loaded: {problem}. Cues from the "
                           "voice still work; choose another model in Settings.")
 
     def _devices_checked(self, problem: str) -> None:
@@ -223,22 +224,32 @@ class MainWindow(QMainWindow):
                                         practice_speed=speed, agent_channel=s.agent_channel))
 
     def _begin_live(self, config: LiveCallConfig) -> None:
-        try:  # the voice trace draws the playbook's raised-voice band
-            raised_db = load_playbook(config.playbook_path or None).thresholds.raised_voice_db
-        except PlaybookError as exc:
-            self.show_message(f"The playbook cannot be used: {exc}")
-            return
+        """The engine reads the playbook (a bad one is said as the call failing)."""
         self.show_page("live")
-        self.live.start_call(config, raised_db)
+        self.live.start_call(config)
 
-    def _call_ended(self, document: dict, _result) -> None:
-        """The worker saved the call (as it happened, for a real call): show its card."""
-        call_id = document.get("history_id")
+    def _call_crashed(self, call_id: int | None) -> None:
+        """The engine died mid-call: the call so far is in the history; the agent stays
+        on the live page (they are still on the phone)."""
         self.scorecards.reload(select_id=call_id)
-        if call_id is None:
-            self.scorecards.show_document(document)
-        self.show_page("scorecards")
-        self.show_message("Call ended: here is its scorecard")
+
+    def _call_ended(self, document: dict) -> None:
+        """The worker saved the call (as it happened): show its card. In turns of the
+        event loop of their own, after the live page is back to idle: building the card
+        (tens of ms), then showing its page."""
+        call_id = document.get("history_id")
+
+        def build() -> None:
+            self.scorecards.reload(select_id=call_id)
+            if call_id is None:
+                self.scorecards.show_document(document)
+            QTimer.singleShot(0, show)
+
+        def show() -> None:
+            self.show_page("scorecards")
+            self.show_message("Call ended: here is its scorecard")
+
+        QTimer.singleShot(0, build)
 
     # -- replay ---------------------------------------------------------------------------
     def open_recording_dialog(self) -> None:
@@ -380,7 +391,6 @@ class MainWindow(QMainWindow):
         if new.playbook_path != old.playbook_path and self.phrase_tryout is not None:
             self.phrase_tryout.use_playbook(new.playbook_path)
         if new.model != old.model:
-            self.model_label.setText("Speech model: loading\u2026")
             self.load_model()
 
     # -- closing --------------------------------------------------------------------------

@@ -19,7 +19,6 @@ from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
 from audio.analysis import AnalysisOptions, rescore
 from audio.contract import analysis_to_dict
-from audio.transcribe import Transcriber, TranscriberConfig
 from coaching.playbook import Playbook, load_playbook
 from desktop.window.engine_process import (
     Failed,
@@ -36,7 +35,7 @@ from desktop.window.replay_data import (
     make_replay_data,
 )
 
-__all__ = ["ReplayData", "AnalysisJob", "RescoreJob", "ModelLoadJob", "start_job",
+__all__ = ["ReplayData", "AnalysisJob", "RescoreJob", "start_job",
            "wait_for_jobs", "make_replay_data",
            "PLOT_POINTS_PER_S"]
 
@@ -60,25 +59,6 @@ class _Job(QObject):
 
     def _fail(self, message: str) -> None:
         raise NotImplementedError
-
-
-class ModelLoadJob(_Job):
-    """Load the Whisper model once, at start-up, so the first call does not wait for it."""
-
-    loaded = Signal(object)  # Transcriber
-    failed = Signal(str)
-
-    def __init__(self, model: str | None) -> None:
-        super().__init__()
-        self.model = model or None
-
-    def _work(self) -> None:
-        transcriber = Transcriber(TranscriberConfig(model=self.model))
-        transcriber.load()
-        self.loaded.emit(transcriber)
-
-    def _fail(self, message: str) -> None:
-        self.failed.emit(message)
 
 
 class AnalysisJob(_Job):

@@ -1,10 +1,12 @@
 """The phone agent's page: start/end the call, the prompt card, meters, voice trace,
 talk share and the rolling transcript.
 
-Everything here is display. The call runs in `LiveWorker` on its own thread; this page
-asks it to begin and end through queued signals and, ~30 times a second, paints what
-`LiveWorker.snapshot()` copied out. The card follows the engine's prompt policy, so the
-cooldowns and holds that decide what an agent sees are the ones the replay shows.
+Everything here is display. The call runs in the engine's own process, driven by
+`LiveWorker`; this page asks it to begin and end and, ~30 times a second, paints what
+`LiveWorker.snapshot()` gathered of what the engine sent. If the engine dies, the page
+says so and what was kept, and the next call gets a new engine. The card follows the
+engine's prompt policy, so the cooldowns and holds that decide what an agent sees are
+the ones the replay shows.
 
 Under the devices, one quiet line says how far the two devices' clocks differ once that
 is measured: an agent (or the IT person they call) can see that the customer's audio is
@@ -14,8 +16,9 @@ kept in step, and is told when the difference is large enough to matter.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
-from PySide6.QtCore import QMetaObject, Qt, QThread, QTimer, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -78,27 +81,22 @@ class LivePage(QWidget):
     `message(str)` for the status bar, `startRequested()` when Start is pressed (the
     window answers with `start_call(config)` built from the settings)."""
 
-    callEnded = Signal(object, object)
+    callEnded = Signal(object)
+    callCrashed = Signal(object)  # the history id of the call the engine's crash cut short
     message = Signal(str)
     startRequested = Signal()
     practiceRequested = Signal()
-    _begin = Signal(object)
-    _end = Signal()
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None,
+                 transcriber_hook: Callable | None = None) -> None:
         super().__init__(parent)
-        self.worker = LiveWorker()
-        self._thread = QThread(self)
-        self._thread.setObjectName("callcoach-live-control")
-        self.worker.moveToThread(self._thread)
-        self._begin.connect(self.worker.begin)
-        self._end.connect(self.worker.end)
+        self.worker = LiveWorker(transcriber_hook)
         self.worker.started.connect(self._started)
         self.worker.failed.connect(self._failed)
         self.worker.event.connect(self._event)
         self.worker.fault.connect(self._fault)
         self.worker.ended.connect(self._ended)
-        self._thread.start()
+        self.worker.crashed.connect(self._crashed)
         self.state = "idle"  # idle | starting | running | ending
         self.raised_db = 6.0
         self._talk = {"agent": 0.0, "customer": 0.0}
@@ -188,27 +186,24 @@ class LivePage(QWidget):
         self._tick.timeout.connect(self.refresh)
 
     # -- call control ---------------------------------------------------------------------
-    def set_transcriber(self, transcriber) -> None:
-        self.worker.set_transcriber(transcriber)
-
     def toggle_call(self) -> None:
         if self.state == "idle":
             self.startRequested.emit()
         elif self.state == "running":
             self.end_call()
 
-    def start_call(self, config: LiveCallConfig, raised_db: float = 6.0) -> None:
-        """Ask the worker to open the devices and start; the page stays responsive."""
+    def start_call(self, config: LiveCallConfig) -> None:
+        """Ask the engine to open the devices and start; the page stays responsive (the
+        engine reads the playbook: 445 patterns take 150 ms to compile)."""
         if self.state != "idle":
             return
         self.state = "starting"
-        self.raised_db = raised_db
         self.start_button.setEnabled(False)
         self.practice_button.setEnabled(False)
         self.start_button.setText("Starting\u2026")
         self.devices_label.setText("Opening the audio devices\u2026")
         self._reset_view()
-        self._begin.emit(config)
+        self.worker.begin(config)
 
     def end_call(self) -> None:
         if self.state != "running":
@@ -217,7 +212,7 @@ class LivePage(QWidget):
         self.start_button.setEnabled(False)
         self.start_button.setText("Ending\u2026")
         self.message.emit("Ending the call: transcribing the last words and scoring\u2026")
-        self._end.emit()
+        self.worker.end()
 
     def _reset_view(self) -> None:
         self.transcript.clear()
@@ -234,8 +229,9 @@ class LivePage(QWidget):
         self.timer_label.setText("0:00")
         self._show_clock(None)
 
-    def _started(self, agent_label: str, customer_label: str) -> None:
+    def _started(self, agent_label: str, customer_label: str, raised_db: float) -> None:
         self.state = "running"
+        self.raised_db = raised_db
         self.card.set_idle_text(IDLE_TEXT)
         self.start_button.setEnabled(True)
         self.start_button.setText("\u25a0 &End call")
@@ -257,7 +253,28 @@ class LivePage(QWidget):
         self._show_notice(f"The call could not start: {message}", error=True)
         self.message.emit(f"The call could not start: {message}")
 
-    def _ended(self, document: dict, result) -> None:
+    def _ended(self, document: dict | None) -> None:
+        self._back_to_idle()
+        if document is not None:
+            self.callEnded.emit(document)
+
+    def _crashed(self, message: str, call_id: int | None) -> None:
+        """The engine died. Between calls that is a line in the status bar (a new one is
+        starting); during a call, the agent is told what happened and what was kept."""
+        in_call = self.state != "idle"
+        self._back_to_idle()
+        if not in_call:
+            self.message.emit(f"{message[:1].upper()}{message[1:]}; a new one is starting.")
+            return
+        kept = ("What was said until then is saved in Scorecards. " if call_id is not None
+                else "")
+        text = (f"Coaching stopped: {message}. {kept}A new engine is starting: press "
+                "Start call to go on coaching this call.")
+        self._show_notice(text, error=True)
+        self.message.emit(text)
+        self.callCrashed.emit(call_id)
+
+    def _back_to_idle(self) -> None:
         self.refresh()
         self._tick.stop()
         self.state = "idle"
@@ -269,8 +286,6 @@ class LivePage(QWidget):
         self.card.set_idle_text(_BETWEEN_CALLS)
         self.card.clear_prompt()
         self.compact.show_idle()
-        if document is not None:
-            self.callEnded.emit(document, result)
 
     # -- what the engine says -------------------------------------------------------------
     def _event(self, event: Event) -> None:
@@ -364,12 +379,9 @@ class LivePage(QWidget):
         window.activateWindow()
 
     def shutdown(self) -> None:
-        """The window closes: end a running call (saved by the window) and stop the thread."""
-        if self.state in ("running", "starting"):
-            # On the worker's thread, waiting here: the call is saved before we go.
-            QMetaObject.invokeMethod(self.worker, "end", Qt.BlockingQueuedConnection)
+        """The window closes: end a running call, wait until it is saved, stop the
+        engine."""
+        self.worker.shutdown()
         self._tick.stop()
-        self._thread.quit()
-        self._thread.wait(10000)
         self.compact.close()
 

@@ -29,7 +29,6 @@ from PySide6.QtWidgets import (
 
 from audio.analysis import AnalysisOptions
 from audio.playback import CallPlayer, PlaybackError, SilentClock, stereo_samples
-from audio.transcribe import Transcriber
 from coaching.playbook import Playbook
 from coaching.redaction_config import MARKERS
 from coaching.timeline import Redaction, Utterance
@@ -91,7 +90,6 @@ class ReplayPage(QWidget):
         self._player: CallPlayer | SilentClock | None = None  # made at the first Play
         self._output_device: str | None = None
         self._seek_pos = 0.0
-        self._transcriber: Transcriber | None = None
         # Redactions the history knows for a kept recording (its digits are silence now).
         self._known_redactions: tuple[str, list[Redaction]] | None = None
 
@@ -164,11 +162,6 @@ class ReplayPage(QWidget):
                   context=Qt.WidgetWithChildrenShortcut)
 
     # -- analysis -------------------------------------------------------------------------
-    def set_transcriber(self, transcriber: Transcriber | None) -> None:
-        """The window's loaded model. Kept for what shares it; a replay analysis runs
-        in its own process and loads its own (the model named in `open_recording`)."""
-        self._transcriber = transcriber
-
     def set_agent_channel(self, channel: str) -> None:
         self.channel.setCurrentIndex(max(0, self.channel.findData(channel)))
 
