@@ -16,6 +16,7 @@ import subprocess
 import sys
 
 import pytest
+import soundfile as sf
 
 from assets import DEMO_CALL
 from desktop.history.store import CallHistory
@@ -131,10 +132,12 @@ def test_a_killed_engine_mid_call_keeps_the_call_and_the_window(qtbot, tmp_path)
     assert len(said) >= len(rows) - 1 >= 2, (said, rows)
     assert doc["events"], "the cues that fired before the crash"
 
-    # A new engine, and a new call on it.
+    # A new engine, and a new call on it (the demo call's first 20 s, at 4x).
     qtbot.waitUntil(lambda: live.worker.engine_pid not in (None, pid), timeout=10_000)
     qtbot.waitUntil(lambda: window.model_state == "ready", timeout=60_000)
-    window.start_practice(DEMO_CALL, speed=8.0)
+    data, rate = sf.read(DEMO_CALL, dtype="float32")
+    sf.write(tmp_path / "first_20_s.wav", data[:20 * rate], rate)
+    window.start_practice(tmp_path / "first_20_s.wav", speed=4.0)
     qtbot.waitUntil(lambda: live.state == "running", timeout=30_000)
     assert "stopped" not in live.notice.text() or not live.notice.isVisible()
     with qtbot.waitSignal(live.callEnded, timeout=90_000):
