@@ -35,6 +35,17 @@ def _near(rgb: np.ndarray, color: QColor, tol: int = 12) -> np.ndarray:
     return np.abs(rgb - want).max(axis=-1) <= tol
 
 
+def _inked(rgb: np.ndarray, color: QColor, bg: QColor, tol: int = 30) -> np.ndarray:
+    """Pixels of `color` drawn at least half strength over `bg`: a one-pixel
+    antialiased line is a little lighter than its colour."""
+    c = np.array([color.red(), color.green(), color.blue()], float)
+    b = np.array([bg.red(), bg.green(), bg.blue()], float)
+    d = c - b
+    t = ((rgb - b) @ d) / (d @ d)
+    off = np.abs(rgb - (b + t[..., None] * d)).max(axis=-1)
+    return (t >= 0.5) & (off <= tol)
+
+
 def _blend(fg: QColor, alpha: int, bg: QColor) -> QColor:
     a = alpha / 255
     return QColor(*(round(f * a + b * (1 - a)) for f, b in
@@ -169,10 +180,11 @@ def test_loudness_above_the_band_is_drawn_in_the_urgent_colour(qtbot):
     for t in np.arange(0.0, 10.0, 0.05):
         p.append(float(t), -30.0, float("nan"))
     red = urgency_color(100)
-    assert _near(_pixels(p), red, 30).sum() == 0
+    base = p.palette().color(QPalette.Base)
+    assert _inked(_pixels(p), red, base).sum() == 0
     for t in np.arange(10.0, 15.0, 0.05):
         p.append(float(t), -12.0, float("nan"))
-    assert _near(_pixels(p), red, 30).sum() > 30
+    assert _inked(_pixels(p), red, base).sum() > 30
 
 
 def test_unvoiced_pitch_is_a_gap(qtbot):
@@ -183,7 +195,8 @@ def test_unvoiced_pitch_is_a_gap(qtbot):
         p.append(float(t), -60.0, 150.0 if t < 5.0 else float("nan"))
     lane = p.lanes()[1]
     y = int(round(p.hz_to_y(150.0)))
-    rows = _near(_pixels(p)[y - 2:y + 3], AGENT_COLOR, 40).any(axis=0)
+    base = p.palette().color(QPalette.Base)
+    rows = _inked(_pixels(p)[y - 2:y + 3], AGENT_COLOR, base).any(axis=0)
     mid = int(lane.center().x())
     assert rows[int(lane.left()) + 10:mid - 10].mean() > 0.9  # voiced half: a line
     assert not rows[mid + 10:int(lane.right()) - 5].any()     # unvoiced half: nothing

@@ -29,6 +29,12 @@ _LINE_PX = 1.0  # the traces' pen
 _MAX_FPS = 15.0  # repaints a second for new points at most
 
 
+def _on_pixel_rows(ys: np.ndarray) -> np.ndarray:
+    """Heights moved to the middle of their pixel row: a one-pixel line between two rows
+    would be two half-strength rows, faint where the voice holds steady."""
+    return np.floor(ys) + 0.5
+
+
 def _draw(p: QPainter, poly: QPolygonF) -> None:
     if poly.size() > 1:
         p.drawPolyline(poly)
@@ -242,7 +248,8 @@ class VoiceTracePlot(QWidget):
             t0 = t[-1] - self._window_s
             xs = db_lane.left() + (t - t0) / self._window_s * db_lane.width()
             lo, hi = _DB_RANGE
-            ys = db_lane.bottom() - (np.clip(db, lo, hi) - lo) / (hi - lo) * db_lane.height()
+            ys = _on_pixel_rows(
+                db_lane.bottom() - (np.clip(db, lo, hi) - lo) / (hi - lo) * db_lane.height())
             p.setRenderHint(QPainter.Antialiasing, True)
             # One pixel wide: Qt strokes thin antialiased lines on a fast path; a 2 px pen
             # made a repaint of a lively 30 s trace 50-100 ms, the GUI thread blocked for
@@ -251,8 +258,8 @@ class VoiceTracePlot(QWidget):
             polys = self._runs(xs, ys, t)
             self._draw_clipped(p, polys, db_lane, raise_y, width)
             voiced = np.isfinite(hz) & (hz > 0)
-            hys = np.where(voiced, hz_lane.bottom() - self._hz_frac(hz) * hz_lane.height(),
-                           np.nan)
+            hys = _on_pixel_rows(np.where(
+                voiced, hz_lane.bottom() - self._hz_frac(hz) * hz_lane.height(), np.nan))
             p.setClipRect(hz_lane)
             p.setPen(QPen(self._color, width))
             for poly in self._runs(xs, hys, t):
