@@ -119,9 +119,16 @@ def test_live_call_through_pulseaudio(pulse, call) -> None:
 
     # The live scorecard judges the call as `callcoach analyze` does on the same file.
     batch = analyze_recording(synth.path)
+    # Live, Whisper hears each utterance as it was cut from the capture, so once in a
+    # while a customer's words differ enough to change whether a check applies at all
+    # (empathy applies when the customer complains): at most one check may apply on one
+    # side only, and every check that applies on both is judged the same.
     live_checks = {c.id: c.passed for c in result.scorecard.checks if c.applicable}
     batch_checks = {c.id: c.passed for c in batch.scorecard.checks if c.applicable}
-    assert live_checks == batch_checks
+    both = live_checks.keys() & batch_checks.keys()
+    assert {k: live_checks[k] for k in both} == {k: batch_checks[k] for k in both}
+    assert len(live_checks.keys() ^ batch_checks.keys()) <= 1, (live_checks, batch_checks)
+    assert len(both) >= 8, both
 
 
 def test_device_lost_mid_call_is_reported_the_call_kept_and_the_device_taken_back(
