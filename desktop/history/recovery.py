@@ -25,7 +25,7 @@ from coaching.redaction_config import MARKERS
 __all__ = ["RECOVERED_NOTE", "recovered_document", "process_alive"]
 
 RECOVERED_NOTE = ("recovered after a crash: the events and transcript are those written "
-                  "before the app stopped; the scorecard was not computed")
+                  "before the app or its engine stopped; the scorecard was not computed")
 
 
 def _num(value: Any) -> float | None:

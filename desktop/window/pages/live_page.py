@@ -268,8 +268,8 @@ class LivePage(QWidget):
             return
         kept = ("What was said until then is saved in Scorecards. " if call_id is not None
                 else "")
-        text = (f"Coaching stopped: {message}. {kept}A new engine is starting: press "
-                "Start call to go on coaching this call.")
+        text = (f"{message[:1].upper()}{message[1:]}. {kept}A new engine is starting: "
+                "press Start call to go on coaching this call.")
         self._show_notice(text, error=True)
         self.message.emit(text)
         self.callCrashed.emit(call_id)
@@ -277,6 +277,8 @@ class LivePage(QWidget):
     def _back_to_idle(self) -> None:
         self.refresh()
         self._tick.stop()
+        self.agent_meter.reset()  # no call, no level
+        self.customer_meter.reset()
         self.state = "idle"
         self.start_button.setEnabled(True)
         self.practice_button.setEnabled(True)
