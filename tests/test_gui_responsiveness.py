@@ -126,10 +126,10 @@ def test_a_live_practice_call_never_blocks_the_gui_thread(machine, tmp_path) -> 
     """The app as an agent starts it, in a fresh process (`live_responsiveness_driver`):
     the live engine loads its model in its own process, then a practice call plays into
     it at real time and is written into the history. The call: the demo call's first
-    24 s (five turns, the agent talking over the customer at 0:14)."""
+    16 s (the greeting, the customer's complaint, the agent talking over them at 0:14)."""
     data, rate = sf.read(DEMO_CALL, dtype="float32")
-    excerpt = tmp_path / "first_24_s.wav"
-    sf.write(excerpt, data[:24 * rate], rate)
+    excerpt = tmp_path / "first_16_s.wav"
+    sf.write(excerpt, data[:16 * rate], rate)
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "HOME": str(tmp_path),
            "XDG_CONFIG_HOME": str(tmp_path / "config"),
            "CALLCOACH_DATA_DIR": str(tmp_path / "data"), "PYTHONPATH": str(ROOT)}

@@ -108,7 +108,7 @@ def test_a_killed_engine_mid_call_keeps_the_call_and_the_window(qtbot, tmp_path)
     messages: list[str] = []
     live.message.connect(messages.append)
 
-    window.start_practice(DEMO_CALL, speed=2.0)
+    window.start_practice(DEMO_CALL, speed=3.0)
     qtbot.waitUntil(lambda: live.state == "running", timeout=30_000)
     qtbot.waitUntil(lambda: len(live.transcript.utterance_rows()) >= 3
                     and bool(live.transcript.event_rows()), timeout=60_000)
