@@ -15,41 +15,11 @@ from __future__ import annotations
 
 import json
 import sys
-import time
 
 from PySide6.QtCore import QEventLoop, QTimer
 
-
-def wait_until(condition, timeout_s: float) -> None:
-    end = time.monotonic() + timeout_s
-    while not condition():
-        if time.monotonic() > end:
-            raise TimeoutError("timed out")
-        loop = QEventLoop()
-        QTimer.singleShot(20, loop.quit)
-        loop.exec()
-
-
-class Gaps:
-    def __init__(self) -> None:
-        self.gaps: list[float] = []
-        self._last = time.perf_counter()
-        self.timer = QTimer(interval=5)
-        self.timer.timeout.connect(self._tick)
-
-    def _tick(self) -> None:
-        now = time.perf_counter()
-        self.gaps.append(now - self._last)
-        self._last = now
-
-    def start(self) -> None:
-        self.gaps = []
-        self._last = time.perf_counter()
-        self.timer.start()
-
-    def figures(self) -> list[float]:
-        ordered = sorted(self.gaps)
-        return [ordered[-1], ordered[int(len(ordered) * 0.99)], len(ordered)]
+from tests.gap_probe import GapProbe
+from tests.gui_smoke_driver import wait_until
 
 
 def main(recording: str) -> int:
@@ -63,7 +33,7 @@ def main(recording: str) -> int:
     loop.exec()
     ended: list[dict] = []
     figures: list[list[float]] = []
-    probe = Gaps()
+    probe = GapProbe()
 
     def call_over(doc: dict) -> None:
         """The call's document reached the window: what follows is its scorecard

@@ -17,49 +17,20 @@ import json
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
 import pytest
 import soundfile as sf
-from PySide6.QtCore import QTimer
 
 from assets import DEMO_CALL
 from desktop.window.pages.replay_page import ReplayPage
+from tests.gap_probe import GapProbe
 
 pytestmark = [pytest.mark.model, pytest.mark.slow]
 
 ROOT = Path(__file__).resolve().parents[1]
 MAX_BLOCK_S = 0.05  # the issue's budget (see the README for the gaps measured)
-
-
-class GapProbe:
-    """The longest wait between two ticks of a 5 ms timer: how long the loop was blocked."""
-
-    def __init__(self) -> None:
-        self.gaps: list[float] = []
-        self._last = time.perf_counter()
-        self.timer = QTimer(interval=5)
-        self.timer.timeout.connect(self._tick)
-
-    def _tick(self) -> None:
-        now = time.perf_counter()
-        self.gaps.append(now - self._last)
-        self._last = now
-
-    def start(self) -> None:
-        self.gaps.clear()
-        self._last = time.perf_counter()
-        self.timer.start()
-
-    @property
-    def worst(self) -> float:
-        return max(self.gaps)
-
-    @property
-    def p99(self) -> float:
-        return sorted(self.gaps)[int(len(self.gaps) * 0.99)]
 
 
 @pytest.fixture(scope="module")
