@@ -147,3 +147,32 @@ def test_a_killed_engine_mid_call_keeps_the_call_and_the_window(qtbot, tmp_path)
     assert window.scorecards.document["history"]["source"] == "practice"
     assert window.scorecards.document["transcript"]
     window.close()
+
+
+@pytest.mark.model
+def test_an_engine_killed_while_loading_its_model_is_said_and_the_next_call_works(
+        qtbot, tmp_path) -> None:
+    window = MainWindow(store=SettingsStore.at(str(tmp_path / "settings.ini")),
+                        history=CallHistory(tmp_path / "history.sqlite3"),
+                        check_devices=False)
+    qtbot.addWidget(window)
+    pid = window.live.worker.engine_pid
+    os.kill(pid, signal.SIGKILL)  # at once: it is still importing or loading the model
+    qtbot.waitUntil(lambda: window.model_state == "failed", timeout=30_000)
+    assert window.model_label.text() == "Speech model: not available"
+    said = window.statusBar().currentMessage()
+    assert "could not be loaded" in said and "stopped unexpectedly" in said, said
+    qtbot.wait(200)
+    assert "a new one is starting" not in window.statusBar().currentMessage()
+    assert window.live.worker.engine_pid is None, "no restart in a loop"
+    assert window.live.state == "idle" and window.live.notice.isHidden()
+
+    data, rate = sf.read(DEMO_CALL, dtype="float32")
+    sf.write(tmp_path / "first_10_s.wav", data[:10 * rate], rate)
+    window.start_practice(tmp_path / "first_10_s.wav", speed=4.0)  # a fresh engine
+    qtbot.waitUntil(lambda: window.live.state == "running", timeout=60_000)
+    assert window.live.worker.engine_pid not in (None, pid)
+    with qtbot.waitSignal(window.live.callEnded, timeout=60_000) as ended:
+        pass
+    assert ended.args[0]["transcript"], "the new engine loaded its model"
+    window.close()

@@ -270,10 +270,11 @@ class LiveWorker(QObject):
         if was_ready:
             self._replace_engine()
         self._idle.set()
-        if not was_ready:
+        if not was_ready:  # said as the model not loading (and a call not starting)
             self.engineReady.emit("", engine.crash_message)
             if in_call and record is None:
                 self.failed.emit(engine.crash_message)
+            if record is None:
                 return
         self.crashed.emit(engine.crash_message, call_id)
 
