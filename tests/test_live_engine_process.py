@@ -20,7 +20,8 @@ import soundfile as sf
 
 from assets import DEMO_CALL
 from desktop.history.store import CallHistory
-from desktop.window.live_engine import (
+from desktop.window.live_engine import LiveEngineProcess
+from desktop.window.live_messages import (
     BeginCall,
     CallEnded,
     CallFailed,
@@ -30,7 +31,6 @@ from desktop.window.live_engine import (
     Fault,
     Fired,
     LiveCallConfig,
-    LiveEngineProcess,
     Tick,
 )
 from desktop.window.main_window import MainWindow
@@ -86,7 +86,8 @@ def test_the_engine_runs_calls_one_after_another_through_its_pipe() -> None:
 
 
 def test_the_child_side_imports_no_qt() -> None:
-    code = ("import sys; import desktop.window.live_engine, audio.live_session, "
+    code = ("import sys; import desktop.window.live_engine, desktop.window.live_messages, "
+            "audio.live_session, "
             "audio.file_session, desktop.cli.live_cli, desktop.history.live_recorder; "
             "print(sorted(m for m in sys.modules if 'PySide' in m))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,

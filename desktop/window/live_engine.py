@@ -1,4 +1,4 @@
-"""The live call's engine in a child process: the messages, the child's loop, the client.
+"""The live call's engine in a child process: the child's loop and the pipe client.
 
 Capture, the live analysis, Whisper and the rules run in a process of their own, so
 they never share a GIL with the window's event loop, and a native fault (PortAudio,
@@ -8,27 +8,7 @@ when the window starts, and waits for calls. This module imports no Qt (the chil
 imports it); the Qt side, which also writes the call into the history as it happens,
 is `live_worker.LiveWorker`.
 
-The schema, one pickled message per `send`:
-  child to window
-    EngineReady(model, problem)       once, first: the model loaded (its name), or None
-                                      and why not (calls then run without a transcript)
-    CallStarted(agent_label, customer_label, agent_device, customer_device, model,
-                redaction, raised_db, practice)   a call's devices are open (or its
-                                      file is playing)
-    CallFailed(message)               instead of CallStarted: one line for the agent
-    Tick(snapshot)                    ~30 a second during a call: a `LiveSnapshot` of
-                                      what is new (frames, utterances) and what is now
-    Fired(event)                      an `Event` as it fires
-    Fault(message, fatal)             a device lost, a file not writable...
-    CallEnded(document)               the call's document (schema 1 + latency), or None
-                                      when it could not be finished (a Fault says why)
-  window to child
-    BeginCall(config)                 a `LiveCallConfig`
-    EndCall()                         the agent pressed End (a practice file that runs
-                                      out ends its call by itself)
-    Snooze(kind)                      no more of this prompt for the rest of the call
-Closing the pipe ends the engine. An engine that ends on its own crashed:
-`LiveEngineProcess.crash_message` says so in plain words.
+The messages, and their schema, are in `live_messages`.
 """
 
 from __future__ import annotations
@@ -39,107 +19,31 @@ import os
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from datetime import datetime
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
 from typing import Any
 
 from desktop.window.engine_process import exit_words, start_child
+from desktop.window.live_messages import (
+    BeginCall,
+    CallEnded,
+    CallFailed,
+    CallStarted,
+    EndCall,
+    EngineReady,
+    Fault,
+    Fired,
+    LiveCallConfig,
+    LiveSnapshot,
+    Snooze,
+    Tick,
+)
 
-__all__ = ["LiveCallConfig", "LiveSnapshot", "EngineReady", "CallStarted", "CallFailed",
-           "Tick", "Fired", "Fault", "CallEnded", "BeginCall", "EndCall", "Snooze",
-           "LiveEngineProcess", "run_live_engine"]
+__all__ = ["LiveEngineProcess", "run_live_engine"]
 
 TICK_S = 1 / 30  # how often a running call's news is sent: the page paints at this rate
 LIVE_NICENESS = 0  # a live call cannot wait: the engine runs at the window's priority
-
-
-@dataclass(frozen=True)
-class LiveCallConfig:
-    """What one call needs, frozen from the settings when the agent presses Start."""
-
-    agent_device: str = ""
-    customer_device: str = ""
-    playbook_path: str = ""
-    transcribe: bool = True
-    record_to: str | None = None
-    practice_file: str | None = None  # a recording played into the coach instead of devices
-    practice_speed: float = 1.0  # x real time for the practice file
-    agent_channel: str = "left"
-
-
-@dataclass(frozen=True)
-class LiveSnapshot:
-    """What the live page paints on one tick."""
-
-    call_time_s: float
-    agent_frames: tuple  # Frames new since the last snapshot
-    customer_frames: tuple
-    utterances: tuple  # Utterances new since the last snapshot
-    baseline_dbfs: float | None
-    current_prompt: Any  # Event | None
-    backlog: int
-    drift: Any = None  # DriftReport of two devices' clocks, once measured (~10 s in)
-
-
-@dataclass(frozen=True)
-class EngineReady:
-    model: str | None
-    problem: str = ""
-
-
-@dataclass(frozen=True)
-class CallStarted:
-    agent_label: str
-    customer_label: str  # "" when the agent is coached alone
-    agent_device: str  # ids, for the history
-    customer_device: str
-    model: str  # "none" without a transcript
-    redaction: Any  # the playbook's RedactionConfig
-    raised_db: float  # the playbook's raised-voice margin: the trace draws its band
-    practice: str | None = None  # the recording a practice call plays
-
-
-@dataclass(frozen=True)
-class CallFailed:
-    message: str
-
-
-@dataclass(frozen=True)
-class Tick:
-    snapshot: LiveSnapshot
-
-
-@dataclass(frozen=True)
-class Fired:
-    event: Any
-
-
-@dataclass(frozen=True)
-class Fault:
-    message: str
-    fatal: bool
-
-
-@dataclass(frozen=True)
-class CallEnded:
-    document: dict[str, Any] | None
-
-
-@dataclass(frozen=True)
-class BeginCall:
-    config: LiveCallConfig
-
-
-@dataclass(frozen=True)
-class EndCall:
-    pass
-
-
-@dataclass(frozen=True)
-class Snooze:
-    kind: str
 
 
 # -- the child ------------------------------------------------------------------------------

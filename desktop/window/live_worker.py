@@ -24,7 +24,8 @@ from PySide6.QtCore import QObject, Signal
 from audio.contract import event_to_dict
 from desktop.history.live_recorder import LiveRecorder
 from desktop.history.store import CallHistory
-from desktop.window.live_engine import (
+from desktop.window.live_engine import LiveEngineProcess
+from desktop.window.live_messages import (
     BeginCall,
     CallEnded,
     CallFailed,
@@ -34,7 +35,6 @@ from desktop.window.live_engine import (
     Fault,
     Fired,
     LiveCallConfig,
-    LiveEngineProcess,
     LiveSnapshot,
     Snooze,
     Tick,
