@@ -169,7 +169,8 @@ def _meaning(name: str, spec: object, known: set[str]) -> SetMeaning:
     where = f"examples.{name}"
     if not isinstance(spec, dict):
         raise PlaybookError(f"[{where}] must be a table (said_by, like, unlike, unless)")
-    extra = set(spec) - {"said_by", "like", "unlike", "unless", "also_when", "min_similarity"}
+    extra = set(spec) - {"said_by", "like", "unlike", "unless", "also_when", "min_similarity",
+                          "needs"}
     if extra:
         raise PlaybookError(f"[{where}] has an unknown setting {sorted(extra)[0]!r}")
     said_by = spec.get("said_by", "")
@@ -183,6 +184,9 @@ def _meaning(name: str, spec: object, known: set[str]) -> SetMeaning:
             isinstance(g, list) and g and all(x in known or x == QUESTION for x in g)
             for g in groups):
         raise PlaybookError(f"[{where}] also_when must be a list of lists of phrase sets")
+    needs = spec.get("needs", [])
+    if not isinstance(needs, list) or any(g not in known and g != QUESTION for g in needs):
+        raise PlaybookError(f"[{where}] needs must list phrase sets (or \"question\")")
     floor = spec.get("min_similarity")
     if floor is not None and (not isinstance(floor, (int, float)) or isinstance(floor, bool)
                               or not 0 <= floor <= 1):
@@ -190,7 +194,7 @@ def _meaning(name: str, spec: object, known: set[str]) -> SetMeaning:
     return SetMeaning(said_by, _sentences(f"examples.{name}.like", spec.get("like", [])),
                       _sentences(f"examples.{name}.unlike", spec.get("unlike", [])),
                       tuple(guards), tuple(tuple(g) for g in groups),
-                      None if floor is None else float(floor))
+                      None if floor is None else float(floor), tuple(needs))
 
 
 def _numbers(section: dict, cls: type, where: str) -> dict[str, float]:

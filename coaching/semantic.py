@@ -57,6 +57,10 @@ class SetMeaning:
         unless: phrase sets (or "question") that, found in the same clause, cancel it.
         also_when: groups of sets that, all found in one sentence, imply this one.
         min_similarity: how close to an example counts (None: the playbook's default).
+        needs: sets (or "question") one of which a clause must also say for a match by
+            meaning to count there: a bag of words hears "I'll call you back later today"
+            in "she'll give you a call back", so a time estimate by meaning needs a time
+            said, a blame needs the customer named, a question needs a question.
     """
 
     said_by: str = ""
@@ -65,6 +69,7 @@ class SetMeaning:
     unless: tuple[str, ...] = ()
     also_when: tuple[tuple[str, ...], ...] = ()
     min_similarity: float | None = None
+    needs: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -305,6 +310,18 @@ class PhraseMatcher:
                 return guard
         return None
 
+    def _lacks_need(self, name: str, unit: Clause) -> str | None:
+        """The first of set `name`'s `needs` when the clause says none of them (so a
+        match by meaning does not count there), else None."""
+        needs = self.meanings.get(name, SetMeaning()).needs
+        for need in needs:
+            if need == QUESTION:
+                if unit.question:
+                    return None
+            elif any(p.search(unit.text) for p in self.patterns.get(need, ())):
+                return None
+        return needs[0] if needs else None
+
     def _by_pattern(self, name: str, read: _Read) -> list[PhraseMatch]:
         out = []
         for m in _search_all(self.patterns.get(name, ()), read.norm):
@@ -334,7 +351,7 @@ class PhraseMatcher:
             if sim < floor or sim < near[i] + self.config.margin:
                 continue
             unit = read.units[i]
-            if self._guarded(name, unit, read):
+            if self._guarded(name, unit, read) or self._lacks_need(name, unit):
                 continue
             out.append(PhraseMatch(name, read.norm, unit.first, unit.last, "example",
                                    example=ex.texts[int(ex.like[name][best[i]])],

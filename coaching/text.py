@@ -29,6 +29,8 @@ _QUESTION_START = frozenset("""
 am are is was were do does did have has had can could will would shall should may might
 what when where why how who which whats whens wheres hows whos
 """.split())
+# An unpunctuated question often opens with a filler: "and whos gonna call me".
+_OPENERS = frozenset("and so but um uh okay ok oh alright yeah hey sorry then".split())
 
 
 def normalize_text(text: str) -> str:
@@ -74,8 +76,9 @@ def _clause(pieces: list[tuple[str, list[str]]], lo: int, hi: int, first: int,
     if not words:
         return None
     raw = " ".join(tok for tok, _ in pieces[lo:hi])
+    opening = next((w for w in words if w not in _OPENERS), "")
     question = raw.rstrip("\"')] ").endswith("?") if punctuated else (
-        words[0] in _QUESTION_START)
+        opening in _QUESTION_START)
     if question and len(words) > 3 and _TAG.search(" ".join(words)):
         head = raw.rstrip("?\"')] ")
         question = "," not in head and not _SENTENCE_END.search(head.rsplit(",", 1)[0])

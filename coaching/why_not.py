@@ -28,6 +28,7 @@ class HeldBack:
     rival: str = ""
     rival_set: str = ""
     rival_similarity: float = 0.0
+    lacks: str = ""
 
     @property
     def reason(self) -> str:
@@ -36,6 +37,10 @@ class HeldBack:
             return "the clause asks a question"
         if self.guard:
             return f'the guard "{self.guard}" is said there'
+        if self.lacks == QUESTION:
+            return "a match by meaning needs a question, and the clause asks none"
+        if self.lacks:
+            return f'a match by meaning needs "{self.lacks}" said there, and it is not'
         whose = (f'an example of {self.rival_set}' if self.rival_set
                  else "one of its near misses (unlike)")
         return f'it is closer ({self.rival_similarity:.2f}) to {whose}: "{self.rival}"'
@@ -84,6 +89,9 @@ def held_back(matcher: PhraseMatcher, name: str, text: str) -> HeldBack | None:
         guard = matcher._guard_of(name, unit, read)
         if guard is not None:
             return HeldBack(match, guard=guard)
+        lacks = matcher._lacks_need(name, unit)
+        if lacks is not None:
+            return HeldBack(match, lacks=lacks)
     return closest
 
 

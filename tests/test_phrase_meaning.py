@@ -100,9 +100,57 @@ def test_the_labelled_files_say_it_many_ways() -> None:
     ("Would you like me to send a new one?", "agent", "next_steps"),
     ("How can I help you today?", "agent", "time_estimate"),
     ("It's not your fault at all.", "agent", "blame"),
-    ("I'm fine, thank you.", "customer", "closing_cue")])
+    ("I'm fine, thank you.", "customer", "closing_cue"),
+    ("Thanks to the storm we've got about 4,000 customers out.", "agent", "thanks"),
+    ("Did the doctor prescribe anything else?", "agent", "anything_else"),
+    ("Just to confirm, can I get your date of birth?", "agent", "summary"),
+    ("You'll have to take that up with the airport.", "agent", "next_steps"),
+    ("We were gonna send a tech last week but the storm hit.", "agent", "next_steps"),
+    ("How long have I been a customer? Like twelve years.", "customer",
+     "next_steps_question"),
+    ("That's it? That's all you can do?", "customer", "closing_cue"),
+    ("Hey, cool it, alright?", "agent", "greeting"),
+    ("My wife was freaking out about the bill but I told her I'd call.", "customer",
+     "distress")])
 def test_guards_cancel_what_the_words_alone_would_say(pb, text, speaker, absent) -> None:
     assert absent not in pb.judge(text, speaker)
+
+
+@pytest.mark.parametrize("text,speaker,present", [
+    ("you really should've caught that, it was in the email", "agent", "blame"),
+    ("The warranty's void because you took it to an outside shop.", "agent", "blame"),
+    ("Billing is a totally different team, I can't see any of that.", "agent", "deflection"),
+    ("I don't make the rules ma'am, corporate does.", "agent", "deflection"),
+    ("im about to cry honestly, it's been such a long day", "customer", "distress"),
+    ("Great, I'll let you go then.", "customer", "closing_cue"),
+    ("So you were charged the late fee even though you paid on the 2nd, right?", "agent",
+     "summary"),
+    ("and whos gonna call me, the doctor or the nurse", "customer", "next_steps_question")])
+def test_the_grammar_of_a_set_is_heard_in_any_trade(pb, text, speaker, present) -> None:
+    assert present in pb.judge(text, speaker)
+
+
+def test_a_match_by_meaning_needs_what_its_set_needs(pb) -> None:
+    """A bag of tokens hears "call you back later today" in "she'll give you a call back":
+    a time estimate by meaning needs a time said, a blame the customer named, a
+    question set a question; why_not says which need was missing."""
+    from coaching.why_not import held_back
+
+    text = "I'm gonna escalate this to my supervisor and she'll give you a call back."
+    assert "time_estimate" not in pb.judge(text, "agent")
+    held = held_back(pb.matcher, "time_estimate", text)
+    assert held is not None and held.lacks == "time_said" and "time_said" in held.reason
+    assert "blame" not in pb.judge("It's not us, it's the airport.", "agent")
+    assert "next_steps_question" not in pb.judge(
+        "and the water's still brown, like it's not fixed at all", "customer")
+    assert pb.meanings["time_estimate"].needs == ("time_said",)
+
+
+def test_needs_must_name_phrase_sets(tmp_path) -> None:
+    path = tmp_path / "pb.toml"
+    path.write_text("[examples.apology]\nneeds = ['nope']\n")
+    with pytest.raises(PlaybookError, match="needs must list phrase sets"):
+        load_playbook(path)
 
 
 def test_a_question_that_restates_is_a_summary(pb) -> None:
