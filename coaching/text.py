@@ -27,10 +27,13 @@ _TAG = re.compile(r"(?:^|\s)(okay|ok|alright|all right|right|yeah|is that (ok|ok
                   r"sound good|fair enough)$")
 _QUESTION_START = frozenset("""
 am are is was were do does did have has had can could will would shall should may might
-what when where why how who which whats whens wheres hows whos
+what when where why how who which whats whens wheres hows whos anything any
 """.split())
-# An unpunctuated question often opens with a filler: "and whos gonna call me".
-_OPENERS = frozenset("and so but um uh okay ok oh alright yeah hey sorry then".split())
+# An unpunctuated question often opens with a filler ("um, can you", "and whos gonna call
+# me"); after "and" or "so" only a question word asks ("and should reach you" states).
+_FILLERS = frozenset("um uh okay ok oh alright yeah hey sorry".split())
+_JOINERS = frozenset("and so but then".split())
+_WH = frozenset("what when where why how who which whats whens wheres hows whos".split())
 
 
 def normalize_text(text: str) -> str:
@@ -76,13 +79,24 @@ def _clause(pieces: list[tuple[str, list[str]]], lo: int, hi: int, first: int,
     if not words:
         return None
     raw = " ".join(tok for tok, _ in pieces[lo:hi])
-    opening = next((w for w in words if w not in _OPENERS), "")
-    question = raw.rstrip("\"')] ").endswith("?") if punctuated else (
-        opening in _QUESTION_START)
+    question = raw.rstrip("\"')] ").endswith("?") if punctuated else _asks(words)
     if question and len(words) > 3 and _TAG.search(" ".join(words)):
         head = raw.rstrip("?\"')] ")
         question = "," not in head and not _SENTENCE_END.search(head.rsplit(",", 1)[0])
     return Clause(first, first + len(words) - 1, " ".join(words), raw, question)
+
+
+def _asks(words: list[str]) -> bool:
+    """Whether unpunctuated words open as a question does, past the fillers."""
+    joined = False
+    for word in words:
+        if word in _FILLERS:
+            continue
+        if word in _JOINERS:
+            joined = True
+            continue
+        return word in (_WH if joined else _QUESTION_START)
+    return False
 
 
 def sentences(text: str) -> list[Clause]:

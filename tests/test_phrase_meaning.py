@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import collections
 import json
-import time
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -208,14 +208,17 @@ def test_a_broken_encoder_degrades_to_patterns_with_a_one_line_note() -> None:
 
 
 def test_a_playbook_waiting_for_the_encoder_gets_it_when_loaded(encoder) -> None:
-    def slow():
-        time.sleep(0.2)
+    release = threading.Event()
+
+    def slow():  # a load that ends only when the test says so, however busy the machine
+        release.wait(30)
         return encoder
 
-    load = EncoderLoad(slow)
     playbook = load_playbook()
+    load = EncoderLoad(slow)
     load.attach(playbook)  # does not wait
     assert playbook.encoder_name is None and "still loading" in (load.note or "")
+    release.set()
     assert load.wait(10) and playbook.encoder_name == ENCODER_NAME and load.note is None
 
 

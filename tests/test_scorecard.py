@@ -36,7 +36,7 @@ GOOD = [
 ]
 BAD = [
     (A, 1, 3, "Yeah."),
-    (C, 4, 9, "Hi, this is Maria calling. My order never arrived, this is ridiculous."),
+    (C, 4, 9, "Hi, this is Maria calling. My order never arrived, again."),
     (A, 10, 13, "Calm down. That's company policy."),
     (A, 14, 16, "I'll send it."),
     (C, 17, 18, "Bye."),
