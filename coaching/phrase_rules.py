@@ -260,7 +260,7 @@ class NextStepsRule(_ReplyRule):
 
     def seen_agent(self, u: Utterance) -> None:
         self._recent.append((u.end, bool(self.said("next_steps", u)),
-                             bool(self.said("time_estimate", u))))
+                             bool(self.said("time_estimate", u) or self.said("done_now", u))))
         since = (self._cue.start if self._cue is not None else u.end) - _CONTEXT_S
         while self._recent and self._recent[0][0] < since:
             self._recent.popleft()

@@ -321,9 +321,11 @@ def _summarized(c: _Call) -> Check:
 
 def _next_steps(c: _Call) -> Check:
     """A next step and a time that goes with it ("today" in "how can I help you today" is
-    not an estimate): said in the same utterance or within `_STEP_TIME_WINDOW_S` after."""
+    not an estimate), or a step already done (`done_now`: no "when" is owed): said in the
+    same utterance or within `_STEP_TIME_WINDOW_S` after."""
     steps = [(u, s) for u in c.agent if (s := find_said(c.pb, "next_steps", u))]
-    times = [(u, s) for u in c.agent if (s := find_said(c.pb, "time_estimate", u))]
+    times = [(u, s) for u in c.agent
+             if (s := find_said(c.pb, "time_estimate", u) or find_said(c.pb, "done_now", u))]
     for su, step in steps:
         for tu, time in times:
             if tu is su or 0 <= tu.start - su.end <= _STEP_TIME_WINDOW_S:

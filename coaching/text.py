@@ -95,8 +95,24 @@ def _asks(words: list[str]) -> bool:
         if word in _JOINERS:
             joined = True
             continue
-        return word in (_WH if joined else _QUESTION_START)
+        return word in (_WH if joined else _QUESTION_START) and _subject_follows(words, word)
     return False
+
+
+_MODALS = frozenset("am are is was were do does did have has had can could will would "
+                    "shall should may might".split())
+_SUBJECTS = frozenset("i you we it they he she someone somebody anyone anybody there that "
+                      "this the my your our his her their a an any".split())
+
+
+def _subject_follows(words: list[str], opening: str) -> bool:
+    """ "should be back by 3" states (its subject dropped); "should I wait" asks. A modal
+    asks when a subject follows it; "what a pain" exclaims."""
+    rest = words[words.index(opening) + 1:]
+    following = rest[0] if rest else ""
+    if opening in _MODALS:
+        return following in _SUBJECTS
+    return not (opening in ("what", "how") and following in ("a", "an"))
 
 
 def sentences(text: str) -> list[Clause]:

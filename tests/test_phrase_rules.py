@@ -464,8 +464,7 @@ def test_agent_only_skips_the_prompts_that_need_the_customer() -> None:
 
 
 def test_quotes_keep_the_clause_around_the_phrase() -> None:
-    u = words_for(C, 0, 5, "Well, I have called you three times this week and my internet "
-                           "is still not working.")
+    u = words_for(C, 0, 5, "Well, I have called you three times this week. It is not okay.")
     said = find_said(PB, "complaint", u)
     assert said.phrase == "called you three times"
     assert said.quote == "I have called you three times this week"
