@@ -57,6 +57,8 @@ class SetMeaning:
         unless: phrase sets (or "question") that, found in the same clause, cancel it.
         also_when: groups of sets that, all found in one sentence, imply this one.
         min_similarity: how close to an example counts (None: the playbook's default).
+        unless_in_sentence: phrase sets that cancel it anywhere in the same sentence:
+            a time inside a sentence that restates the customer's story is past.
         needs: sets (or "question") one of which a clause must also say for a match by
             meaning to count there: a bag of words hears "I'll call you back later today"
             in "she'll give you a call back", so a time estimate by meaning needs a time
@@ -70,6 +72,7 @@ class SetMeaning:
     also_when: tuple[tuple[str, ...], ...] = ()
     min_similarity: float | None = None
     needs: tuple[str, ...] = ()
+    unless_in_sentence: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -294,7 +297,13 @@ class PhraseMatcher:
         not like, you know, terrified")."""
         if unit is None:
             return None
-        for guard in self.meanings.get(name, SetMeaning()).unless:
+        meaning = self.meanings.get(name, SetMeaning())
+        if meaning.unless_in_sentence and read is not None:
+            sentence = next((x for x in read.sentences if x.covers(unit.first)), unit)
+            for guard in meaning.unless_in_sentence:
+                if any(p.search(sentence.text) for p in self.patterns.get(guard, ())):
+                    return guard
+        for guard in meaning.unless:
             if guard == QUESTION:
                 if unit.question:
                     return guard
@@ -365,7 +374,7 @@ class PhraseMatcher:
                 inside = [i for i, u in enumerate(read.units)
                           if sentence.first <= u.first and u.last <= sentence.last]
                 if all(self._in_sentence(g, read, sentence, inside) for g in group) and \
-                        not self._guarded(name, sentence):
+                        not self._guarded(name, sentence, read):
                     out.append(PhraseMatch(name, read.norm, sentence.first, sentence.last,
                                            "implied", implied_by=tuple(group)))
         return out

@@ -101,6 +101,7 @@ def _asks(words: list[str]) -> bool:
 
 _MODALS = frozenset("am are is was were do does did have has had can could will would "
                     "shall should may might".split())
+_STATING = frozenset("i we ive weve ill well youll youve id wed im were".split())
 _SUBJECTS = frozenset("i you we it they he she someone somebody anyone anybody there that "
                       "this the my your our his her their a an any".split())
 
@@ -112,7 +113,9 @@ def _subject_follows(words: list[str], opening: str) -> bool:
     following = rest[0] if rest else ""
     if opening in _MODALS:
         return following in _SUBJECTS
-    return not (opening in ("what", "how") and following in ("a", "an"))
+    if opening in ("what", "how") and following in ("a", "an"):
+        return False
+    return following not in _STATING  # "what I've done is cancel it" states
 
 
 def sentences(text: str) -> list[Clause]:
