@@ -111,7 +111,8 @@ def test_the_labelled_files_say_it_many_ways() -> None:
     ("That's it? That's all you can do?", "customer", "closing_cue"),
     ("Hey, cool it, alright?", "agent", "greeting"),
     ("My wife was freaking out about the bill but I told her I'd call.", "customer",
-     "distress")])
+     "distress"),
+    ("Oh come on, this is a total joke.", "customer", "complaint")])
 def test_guards_cancel_what_the_words_alone_would_say(pb, text, speaker, absent) -> None:
     assert absent not in pb.judge(text, speaker)
 
