@@ -170,7 +170,7 @@ def _meaning(name: str, spec: object, known: set[str]) -> SetMeaning:
     if not isinstance(spec, dict):
         raise PlaybookError(f"[{where}] must be a table (said_by, like, unlike, unless)")
     extra = set(spec) - {"said_by", "like", "unlike", "unless", "also_when", "min_similarity",
-                          "needs", "unless_in_sentence"}
+                          "needs", "unless_in_sentence", "said_with"}
     if extra:
         raise PlaybookError(f"[{where}] has an unknown setting {sorted(extra)[0]!r}")
     said_by = spec.get("said_by", "")
@@ -187,6 +187,9 @@ def _meaning(name: str, spec: object, known: set[str]) -> SetMeaning:
     in_sentence = spec.get("unless_in_sentence", [])
     if not isinstance(in_sentence, list) or any(g not in known for g in in_sentence):
         raise PlaybookError(f"[{where}] unless_in_sentence must list phrase sets")
+    company = spec.get("said_with", [])
+    if not isinstance(company, list) or any(g not in known for g in company):
+        raise PlaybookError(f"[{where}] said_with must list phrase sets")
     needs = spec.get("needs", [])
     if not isinstance(needs, list) or any(g not in known and g != QUESTION for g in needs):
         raise PlaybookError(f"[{where}] needs must list phrase sets (or \"question\")")
@@ -198,7 +201,7 @@ def _meaning(name: str, spec: object, known: set[str]) -> SetMeaning:
                       _sentences(f"examples.{name}.unlike", spec.get("unlike", [])),
                       tuple(guards), tuple(tuple(g) for g in groups),
                       None if floor is None else float(floor), tuple(needs),
-                      tuple(in_sentence))
+                      tuple(in_sentence), tuple(company))
 
 
 def _numbers(section: dict, cls: type, where: str) -> dict[str, float]:

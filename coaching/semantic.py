@@ -57,6 +57,9 @@ class SetMeaning:
         unless: phrase sets (or "question") that, found in the same clause, cancel it.
         also_when: groups of sets that, all found in one sentence, imply this one.
         min_similarity: how close to an example counts (None: the playbook's default).
+        said_with: phrase sets one of which its sentence must also say for any match to
+            count (unless the sentence is a short answer, `short_answer_words` or
+            fewer): a time is an estimate when it goes with something that will happen.
         unless_in_sentence: phrase sets that cancel it anywhere in the same sentence:
             a time inside a sentence that restates the customer's story is past.
         needs: sets (or "question") one of which a clause must also say for a match by
@@ -73,6 +76,7 @@ class SetMeaning:
     min_similarity: float | None = None
     needs: tuple[str, ...] = ()
     unless_in_sentence: tuple[str, ...] = ()
+    said_with: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -84,6 +88,7 @@ class MatchingConfig:
     clause_max_words: float = 10
     rival_sets: float = 1
     cache_size: float = 4096
+    short_answer_words: float = 7
 
 
 @dataclass(frozen=True)
@@ -331,11 +336,27 @@ class PhraseMatcher:
                 return None
         return needs[0] if needs else None
 
+    def _lacks_company(self, name: str, read: _Read, word: int) -> str | None:
+        """The first of set `name`'s `said_with` when the sentence holding word `word`
+        says none of them and is no short answer (so nothing counts there), else None."""
+        company = self.meanings.get(name, SetMeaning()).said_with
+        if not company:
+            return None
+        sentence = next((s for s in read.sentences if s.covers(word)), None)
+        text = sentence.text if sentence is not None else read.norm
+        if len(text.split()) <= self.config.short_answer_words:
+            return None
+        for other in company:
+            if any(p.search(text) for p in self.patterns.get(other, ())):
+                return None
+        return company[0]
+
     def _by_pattern(self, name: str, read: _Read) -> list[PhraseMatch]:
         out = []
         for m in _search_all(self.patterns.get(name, ()), read.norm):
             first = _word_at(read.norm, m.start())
-            if self._guarded(name, self._unit_at(read, first), read, first):
+            if self._guarded(name, self._unit_at(read, first), read, first) or \
+                    self._lacks_company(name, read, first):
                 continue
             last = first + max(1, len(m.group(0).split())) - 1
             out.append(PhraseMatch(name, read.norm, first, last, "pattern",
@@ -360,7 +381,8 @@ class PhraseMatcher:
             if sim < floor or sim < near[i] + self.config.margin:
                 continue
             unit = read.units[i]
-            if self._guarded(name, unit, read) or self._lacks_need(name, unit):
+            if self._guarded(name, unit, read) or self._lacks_need(name, unit) or \
+                    self._lacks_company(name, read, unit.first):
                 continue
             out.append(PhraseMatch(name, read.norm, unit.first, unit.last, "example",
                                    example=ex.texts[int(ex.like[name][best[i]])],

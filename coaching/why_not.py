@@ -29,6 +29,7 @@ class HeldBack:
     rival_set: str = ""
     rival_similarity: float = 0.0
     lacks: str = ""
+    alone: str = ""
 
     @property
     def reason(self) -> str:
@@ -37,6 +38,8 @@ class HeldBack:
             return "the clause asks a question"
         if self.guard:
             return f'the guard "{self.guard}" is said there'
+        if self.alone:
+            return f'its sentence says none of {self.alone}, and it is no short answer'
         if self.lacks == QUESTION:
             return "a match by meaning needs a question, and the clause asks none"
         if self.lacks:
@@ -58,10 +61,13 @@ def held_back(matcher: PhraseMatcher, name: str, text: str) -> HeldBack | None:
     for m in _search_all(matcher.patterns.get(name, ()), read.norm):
         first = _word_at(read.norm, m.start())
         guard = matcher._guard_of(name, matcher._unit_at(read, first), read, first)
-        if guard is not None:
+        alone = matcher._lacks_company(name, read, first)
+        if guard is not None or alone is not None:
             last = first + max(1, len(m.group(0).split())) - 1
             return HeldBack(PhraseMatch(name, read.norm, first, last, "pattern",
-                                        pattern=_source(m.re), regex=m), guard=guard)
+                                        pattern=_source(m.re), regex=m), guard=guard or "",
+                            alone=", ".join(matcher.meanings[name].said_with)
+                            if guard is None else "")
     ex = matcher._examples
     if read.sims is None or ex is None or name not in ex.like:
         return None
