@@ -84,6 +84,22 @@ def test_labelled_utterances_per_set(name: str) -> None:
     assert f1 >= 0.95
 
 
+BENCH = Path(__file__).resolve().parents[1] / "bench" / "data"
+TUNED_BLIND = tuple(f"phrase_blind_{x}.tsv" for x in "abcdefghijkl")
+
+
+@pytest.mark.parametrize("name", TUNED_BLIND)
+def test_the_blind_files_once_read_stay_understood(pb, name: str) -> None:
+    """The helpers' blind files the playbook was tuned on (bench/data, A to L): a
+    playbook edit that loses what they taught fails here; the held-out M and N are
+    only measured (bench/phrase_matching.py)."""
+    path = BENCH / name
+    lines = parse_lines(path.read_text(encoding="utf-8").splitlines())
+    records = [{"intents": list(pb.judge(x.text, x.speaker))} for x in lines]
+    _, f1 = per_set(records, expected(path))
+    assert len(lines) >= 180 and f1 >= 0.95, f1
+
+
 def test_the_labelled_files_say_it_many_ways() -> None:
     truth = [w for name in LABELLED for w in expected(DATA / name)]
     counts = collections.Counter(s for w in truth for s in w)
