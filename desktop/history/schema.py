@@ -52,7 +52,7 @@ CREATE TABLE IF NOT EXISTS live_items (
 CREATE INDEX IF NOT EXISTS live_items_call ON live_items (call_id);
 """
 # version reached -> statements that reach it from the one before. Schema 2 also redacts
-# the calls an older callcoach stored (desktop.history.store runs that part).
+# the calls an older callcoach stored (desktop.history.migration runs that part).
 MIGRATIONS: dict[int, tuple[str, ...]] = {
     2: ("ALTER TABLE calls ADD COLUMN redactions INTEGER",
         "ALTER TABLE calls ADD COLUMN redaction_off TEXT NOT NULL DEFAULT ''"),

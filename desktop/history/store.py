@@ -34,12 +34,10 @@ from typing import Any
 
 import platformdirs
 
-from desktop.history.legacy_redaction import redact_stored_calls
+from desktop.history.migration import SchemaError, prepare_schema
 from desktop.history.recovery import process_alive, recovered_document
 from desktop.history.schema import (
-    MIGRATIONS,
     ORDER_BY,
-    SCHEMA_V1,
     SCHEMA_VERSION,
     SOURCES,
     SUMMARY_COLUMNS,
@@ -114,41 +112,10 @@ class CallHistory:
 
     # -- plumbing ----------------------------------------------------------------------
     def _prepare_schema(self) -> None:
-        tables = {r[0] for r in self._db.execute(
-            "SELECT name FROM sqlite_master WHERE type = 'table'")}
-        if not tables:  # a new file; idempotent, as another process may be creating it too
-            self._db.executescript(
-                "BEGIN IMMEDIATE;" + SCHEMA_V1 + f"INSERT INTO schema_version SELECT "
-                f"{SCHEMA_VERSION} WHERE NOT EXISTS (SELECT 1 FROM schema_version); COMMIT;")
-            return
-        if "schema_version" not in tables:
-            raise HistoryError(f"{self.path} is not a callcoach call history")
-        row = self._db.execute("SELECT MAX(version) FROM schema_version").fetchone()
-        version = row[0] or 0
-        if version < 1:
-            raise HistoryError(f"the call history {self.path} has no schema version; move "
-                               "it aside to start a new one")
-        if version > SCHEMA_VERSION:
-            raise HistoryError(f"the call history {self.path} was written by a newer "
-                               f"callcoach (schema {version}); update callcoach to read it")
-        redacted = 0
-        for target in range(version + 1, SCHEMA_VERSION + 1):
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                now = self._db.execute("SELECT MAX(version) FROM schema_version").fetchone()[0]
-                if now < target:  # another process may have migrated meanwhile
-                    for statement in MIGRATIONS[target]:
-                        self._db.execute(statement)
-                    if target == 2:
-                        redacted += redact_stored_calls(self._db)
-                    self._db.execute("UPDATE schema_version SET version = ?", (target,))
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-        if redacted:  # rewrite the file: the pages that held the words are gone
-            self._db.execute("VACUUM")
-            self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        try:
+            prepare_schema(self._db, self.path)
+        except SchemaError as exc:
+            raise HistoryError(str(exc)) from None
 
     @contextmanager
     def _guard(self, what: str, transaction: bool = False) -> Iterator[sqlite3.Connection]:
