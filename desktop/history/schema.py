@@ -7,14 +7,16 @@ they sort as text; they come back as aware datetimes in local time.
 
 from __future__ import annotations
 
+import csv
 import math
-from dataclasses import dataclass, fields
+from dataclasses import astuple, dataclass, fields
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 __all__ = ["SCHEMA_VERSION", "SCHEMA_V1", "MIGRATIONS", "SOURCES", "CallSummary",
            "UnfinishedCall", "SUMMARY_COLUMNS", "ORDER_BY", "indexed_columns", "utc_text",
-           "local_time", "like_pattern"]
+           "local_time", "like_pattern", "write_summaries_csv"]
 
 SCHEMA_VERSION = 2
 SOURCES = ("live", "replay", "practice", "recovered")
@@ -147,3 +149,16 @@ def indexed_columns(document: dict[str, Any], agent: str) -> dict[str, Any]:
 def like_pattern(text: str) -> str:
     escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
+
+
+def write_summaries_csv(path: str | Path, calls: list[CallSummary]) -> int:
+    """The CSV export: a header row (SUMMARY_COLUMNS), one row per call; the row count."""
+    with Path(path).open("w", newline="", encoding="utf-8") as out:
+        writer = csv.writer(out)
+        writer.writerow(SUMMARY_COLUMNS)
+        for call in calls:
+            values = list(astuple(call))
+            values[SUMMARY_COLUMNS.index("started_at")] = call.started_at.isoformat(
+                timespec="seconds")
+            writer.writerow(["" if v is None else v for v in values])
+    return len(calls)

@@ -19,7 +19,6 @@ No Qt here: the CLI uses it on machines without a display.
 
 from __future__ import annotations
 
-import csv
 import json
 import os
 import socket
@@ -27,7 +26,6 @@ import sqlite3
 import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import astuple
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -35,7 +33,7 @@ from typing import Any
 import platformdirs
 
 from desktop.history.migration import SchemaError, prepare_schema
-from desktop.history.recovery import process_alive, recovered_document
+from desktop.history.recovery import parse_live_items, process_alive, recovered_document
 from desktop.history.schema import (
     ORDER_BY,
     SCHEMA_VERSION,
@@ -47,6 +45,7 @@ from desktop.history.schema import (
     like_pattern,
     local_time,
     utc_text,
+    write_summaries_csv,
 )
 
 __all__ = ["HistoryError", "CallSummary", "UnfinishedCall", "CallHistory", "SOURCES",
@@ -243,16 +242,8 @@ class CallHistory:
 
     def export_csv(self, path: str | Path, calls: Iterable[CallSummary] | None = None) -> int:
         """Write a header row and one row per call (all calls by default); the row count."""
-        rows = list(self.list_calls(descending=False) if calls is None else calls)
-        with Path(path).open("w", newline="", encoding="utf-8") as out:
-            writer = csv.writer(out)
-            writer.writerow(SUMMARY_COLUMNS)
-            for call in rows:
-                values = list(astuple(call))
-                values[SUMMARY_COLUMNS.index("started_at")] = call.started_at.isoformat(
-                    timespec="seconds")
-                writer.writerow(["" if v is None else v for v in values])
-        return len(rows)
+        return write_summaries_csv(path, list(self.list_calls(descending=False)
+                                              if calls is None else calls))
 
     def purge_audio(self, older_than_days: float) -> int:
         """Remove the kept audio of calls older than N days; the number of calls affected."""
@@ -374,15 +365,7 @@ class CallHistory:
             raise HistoryError(f"there is no call {call_id} in the history")
         if row[0]:
             raise HistoryError(f"call {call_id} is not unfinished")
-        parsed: dict[str, list[dict[str, Any]]] = {"event": [], "utterance": [],
-                                                   "redaction": []}
-        for kind, body in items:
-            try:
-                item = json.loads(body)
-            except ValueError:  # a torn write: skip it, keep the rest
-                continue
-            if isinstance(item, dict) and kind in parsed:
-                parsed[kind].append(item)
+        parsed = parse_live_items(items)
         document = recovered_document(parsed["event"], parsed["utterance"],
                                       has_customer=bool(row[1]), model=row[2],
                                       reached_s=row[3] or 0.0,
