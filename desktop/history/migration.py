@@ -12,7 +12,7 @@ import sqlite3
 from pathlib import Path
 
 from desktop.history.legacy_redaction import redact_stored_calls
-from desktop.history.schema import MIGRATIONS, SCHEMA_V1, SCHEMA_VERSION
+from desktop.history.schema import MIGRATIONS, SCHEMA_NEW, SCHEMA_VERSION
 
 __all__ = ["prepare_schema", "SchemaError"]
 
@@ -26,7 +26,7 @@ def prepare_schema(db: sqlite3.Connection, path: Path) -> None:
     tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     if not tables:  # a new file; idempotent, as another process may be creating it too
         db.executescript(
-            "BEGIN IMMEDIATE;" + SCHEMA_V1 + f"INSERT INTO schema_version SELECT "
+            "BEGIN IMMEDIATE;" + SCHEMA_NEW + f"INSERT INTO schema_version SELECT "
             f"{SCHEMA_VERSION} WHERE NOT EXISTS (SELECT 1 FROM schema_version); COMMIT;")
         return
     if "schema_version" not in tables:

@@ -154,14 +154,16 @@ class CallHistory:
     # -- whole calls ---------------------------------------------------------------------
     def save_call(self, document: dict[str, Any], *, source: str,
                   started_at: datetime | None = None, audio_path: str | None = None,
-                  agent: str = "") -> int:
-        """Store an analysed call (schema-1 document); returns its id."""
+                  agent: str = "", report_key: str | None = None) -> int:
+        """Store an analysed call (schema-1 document); returns its id. `report_key`: an
+        imported report's identity (`imported_call`); a second call with it is refused."""
         if source not in SOURCES:
             raise ValueError(f"source must be one of {SOURCES}, not {source!r}")
         cols = indexed_columns(document, agent)
         cols.update(started_at=utc_text(started_at), source=source, agent=agent,
                     audio_path=audio_path, audio_kept=int(self.owns(audio_path)),
-                    document=json.dumps(document, ensure_ascii=False), finished=1)
+                    document=json.dumps(document, ensure_ascii=False), finished=1,
+                    report_key=report_key)
         names = ", ".join(cols)
         with self._guard("save the call") as db:
             cur = db.execute(f"INSERT INTO calls ({names}) VALUES "
@@ -169,11 +171,12 @@ class CallHistory:
             return int(cur.lastrowid)
 
     def list_calls(self, *, search: str = "", source: str | None = None,
-                   order_by: str = "started_at", descending: bool = True,
-                   limit: int | None = None) -> list[CallSummary]:
+                   agent: str | None = None, order_by: str = "started_at",
+                   descending: bool = True, limit: int | None = None) -> list[CallSummary]:
         """Finished calls (recovered ones included), filtered and sorted.
 
-        `search` matches the agent, the recording's name and the transcript, ignoring case.
+        `search` matches the agent, the recording's name and the transcript, ignoring case;
+        `agent` is one agent's name exactly ("": the calls with no agent).
         """
         if order_by not in ORDER_BY:
             raise ValueError(f"cannot sort by {order_by!r}; one of {sorted(ORDER_BY)}")
@@ -184,6 +187,9 @@ class CallHistory:
         if source is not None:
             where.append("source = ?")
             args.append(source)
+        if agent is not None:
+            where.append("agent = ?")
+            args.append(agent)
         direction = "DESC" if descending else "ASC"
         sql = (f"SELECT {', '.join(SUMMARY_COLUMNS)} FROM calls WHERE {' AND '.join(where)} "
                f"ORDER BY {order_by} {direction}, id {direction}")
@@ -193,6 +199,31 @@ class CallHistory:
         with self._guard("list the calls") as db:
             rows = db.execute(sql, args).fetchall()
         return [self._summary(r) for r in rows]
+
+    def agents(self) -> list[tuple[str, int]]:
+        """The agents named in the finished calls, with their number of calls, by name."""
+        with self._guard("list the agents") as db:
+            rows = db.execute("SELECT agent, COUNT(*) FROM calls WHERE finished = 1 AND "
+                              "agent != '' GROUP BY agent").fetchall()
+        return sorted(((a, int(n)) for a, n in rows), key=lambda r: (r[0].casefold(), r[0]))
+
+    def imported_call(self, report_key: str) -> tuple[int, str] | None:
+        """(id, agent) of the call stored from the report with this key, if any."""
+        with self._guard("look for the report") as db:
+            row = db.execute("SELECT id, agent FROM calls WHERE report_key = ?",
+                             (report_key,)).fetchone()
+        return (int(row[0]), row[1]) if row else None
+
+    def set_agent(self, call_id: int, agent: str) -> None:
+        """Name the agent of a finished call (the search then finds it by that name)."""
+        with self._guard("name the agent", transaction=True) as db:
+            row = db.execute("SELECT document FROM calls WHERE id = ? AND finished = 1",
+                             (call_id,)).fetchone()
+            if row is None:
+                raise HistoryError(f"there is no finished call {call_id} in the history")
+            search = indexed_columns(json.loads(row[0]), agent)["search_text"]
+            db.execute("UPDATE calls SET agent = ?, search_text = ? WHERE id = ?",
+                       (agent, search, call_id))
 
     @staticmethod
     def _summary(row: tuple) -> CallSummary:
