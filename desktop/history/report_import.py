@@ -103,13 +103,15 @@ class ImportResult:
         """The lines after the summary: redaction off, calls no agent was found for."""
         out = []
         if off := self.card_redaction_off:
-            out.append(f"{len(off)} report(s) made with card redaction OFF (their "
-                       "transcripts may hold card data as spoken; their scorecards say so): "
-                       + ", ".join(r.file.name for r in off))
+            said = ("1 report made with card redaction OFF (its transcript may hold card "
+                    "data as spoken, as its scorecard says)" if len(off) == 1 else
+                    f"{len(off)} reports made with card redaction OFF (their transcripts "
+                    "may hold card data as spoken, as their scorecards say)")
+            out.append(f"{said}: " + ", ".join(r.file.name for r in off))
         if with_agents and (lost := self.without_agent):
-            out.append(f"{len(lost)} call(s) with no agent (the pattern or manifest did not "
-                       "name one): " + ", ".join(Path(r.recording).name or r.file.name
-                                                 for r in lost))
+            calls = "1 call" if len(lost) == 1 else f"{len(lost)} calls"
+            out.append(f"{calls} with no agent (the pattern or manifest named none): "
+                       + ", ".join(Path(r.recording).name or r.file.name for r in lost))
         return out
 
 
