@@ -100,22 +100,16 @@ class CallHistory:
             self._db.execute("PRAGMA journal_mode = WAL")
             self._db.execute("PRAGMA journal_size_limit = 0")
             self._db.execute("PRAGMA synchronous = NORMAL")
-            self._prepare_schema()
-        except HistoryError:
+            prepare_schema(self._db, self.path)
+        except SchemaError as exc:
             self._db.close()
-            raise
+            raise HistoryError(str(exc)) from None
         except sqlite3.Error as exc:
             self._db.close()
             raise HistoryError(f"the call history {self.path} is unreadable ({exc}); move it "
                                "aside to start a new one") from None
 
     # -- plumbing ----------------------------------------------------------------------
-    def _prepare_schema(self) -> None:
-        try:
-            prepare_schema(self._db, self.path)
-        except SchemaError as exc:
-            raise HistoryError(str(exc)) from None
-
     @contextmanager
     def _guard(self, what: str, transaction: bool = False) -> Iterator[sqlite3.Connection]:
         """Hold the lock, optionally in a transaction; sqlite errors become HistoryError."""
@@ -210,9 +204,8 @@ class CallHistory:
     def imported_call(self, report_key: str) -> tuple[int, str] | None:
         """(id, agent) of the call stored from the report with this key, if any."""
         with self._guard("look for the report") as db:
-            row = db.execute("SELECT id, agent FROM calls WHERE report_key = ?",
-                             (report_key,)).fetchone()
-        return (int(row[0]), row[1]) if row else None
+            return db.execute("SELECT id, agent FROM calls WHERE report_key = ?",
+                              (report_key,)).fetchone()
 
     def set_agent(self, call_id: int, agent: str) -> None:
         """Name the agent of a finished call (the search then finds it by that name)."""
