@@ -118,7 +118,7 @@ def test_agents_by_regular_expression_and_by_template() -> None:
 def test_agents_by_manifest_by_path_or_file_name(batch, tmp_path) -> None:
     manifest = tmp_path / "agents.csv"
     manifest.write_text("\ufeffRecording,Agent,team\n"
-                        "team/ana_0501.wav,Ana Silva,north\n"
+                        'team/ana_0501.wav,Ana Silva,"north,\nsecond floor"\n'
                         "BO_0502.FLAC,Bo Chen,north\n"
                         "/somewhere/else/cy_0503.wav,Cy Ward,south\n", encoding="utf-8")
     proc = callcoach("history", "import", str(batch), "--manifest", str(manifest),
@@ -140,7 +140,8 @@ def test_agents_by_manifest_by_path_or_file_name(batch, tmp_path) -> None:
     manifest.write_text("recording,agent\ndee_0504.flac,Dee Park\n", encoding="utf-8")
     again = callcoach("history", "import", str(batch), "--manifest", str(manifest),
                       cwd=batch.parent, data_dir=tmp_path)
-    assert _summary(again).startswith("0 imported, 4 already there, 2 skipped (1 already")
+    assert _summary(again).startswith(
+        "0 imported, 4 already there, 2 skipped (agent now named on 1 already there)")
     with _history(tmp_path) as history:
         assert [Path(c.recording).name for c in history.list_calls(agent="Dee Park")] == [
             "dee_0504.flac"]

@@ -95,7 +95,8 @@ def _import(history: CallHistory, args: argparse.Namespace) -> int:
     if not args.quiet and agent_of is not None:
         agents = sorted({r.agent for r in result.reports if r.agent}, key=str.casefold)
         if agents:
-            print(f"agents: {', '.join(agents)}")
+            more = f" and {len(agents) - 20} more" if len(agents) > 20 else ""
+            print(f"{len(agents)} agents: {', '.join(agents[:20])}{more}")
     return 1 if result.skipped else 0
 
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import io
 import json
 import re
 from collections.abc import Callable, Iterator
@@ -32,7 +33,7 @@ from typing import Any
 
 from coaching.redaction_config import KINDS, PAYMENT_KINDS, RedactionConfig, default_redaction
 from desktop.history.legacy_redaction import is_legacy, redact_legacy_document
-from desktop.history.store import CallHistory
+from desktop.history.store import CallHistory, HistoryError
 
 __all__ = ["ReportImportError", "ImportedReport", "ImportResult", "AgentOf",
            "agent_pattern", "read_manifest", "report_files", "iter_import", "import_reports",
@@ -96,7 +97,7 @@ class ImportResult:
                 f"{len(self.skipped)} skipped")
         named = sum(r.agent_set for r in self.already)
         if named:
-            line += f" ({named} already there now name their agent)"
+            line += f" (agent now named on {named} already there)"
         return line
 
     def notes(self, with_agents: bool) -> list[str]:
@@ -175,7 +176,7 @@ def read_manifest(path: str | Path) -> AgentOf:
     except UnicodeDecodeError:
         raise ReportImportError(f"the manifest {path} is not UTF-8 text (save it as "
                                 "'CSV UTF-8')") from None
-    rows = csv.reader(text.splitlines())
+    rows = csv.reader(io.StringIO(text, newline=""))
     header = [h.strip().lower() for h in next(rows, [])]
     if "recording" not in header or "agent" not in header:
         raise ReportImportError(f"the manifest {path} needs a header row with the columns "
@@ -316,9 +317,15 @@ def _import_one(history: CallHistory, file: Path, folder: Path,
                               **(base | {"agent": stored_agent}))
     stored = _with_redaction_notes(document)
     audio = _audio_of(recording, folder)
-    call_id = history.save_call(stored, source="imported", agent=agent,
-                                started_at=_started_at(file, audio),
-                                audio_path=str(audio) if audio else None, report_key=key)
+    try:
+        call_id = history.save_call(stored, source="imported", agent=agent,
+                                    started_at=_started_at(file, audio),
+                                    audio_path=str(audio) if audio else None, report_key=key)
+    except HistoryError:
+        if (known := history.imported_call(key)) is None:
+            raise
+        # another import (another process) stored it first
+        return ImportedReport(file, "already", call_id=known[0], **base)
     return ImportedReport(file, "imported", call_id=call_id,
                           **(base | {"card_redaction_off": _card_redaction_off(stored)}))
 
