@@ -102,6 +102,23 @@ def test_import_through_the_menu_then_filter_by_agent(window, qtbot, batch, monk
     assert len(page.history.list_calls()) == 4
 
 
+def test_agents_from_a_manifest_given_in_the_window(window, qtbot, batch, tmp_path) -> None:
+    manifest = tmp_path / "agents.csv"
+    manifest.write_text("recording,agent\nana_0501.wav,Ana Silva\nbo_0502.flac,Bo Chen\n",
+                        encoding="utf-8")
+    window.import_reports(str(batch), str(manifest))
+    box = _import_result(window, qtbot)
+    assert box.text() == "4 imported, 0 already there, 2 skipped."
+    assert "2 calls with no agent" in box.informativeText()
+    assert window.scorecards.agent_names() == ["Ana Silva", "Bo Chen"]
+    assert window.scorecards.agent.itemText(1) == "Ana Silva (1)"
+    window.scorecards.filter_agent("Bo Chen")
+    assert _shown_recordings(window) == ["bo_0502.flac"]
+    window.import_reports(str(batch), str(tmp_path / "missing.csv"))
+    box = window.scorecards.importer.box
+    assert box.windowTitle() == "Cannot import reports" and "missing.csv" in box.text()
+
+
 def test_a_folder_that_is_not_one_is_said_plainly(window, qtbot, tmp_path) -> None:
     window.import_reports(str(tmp_path / "nowhere"))
     box = _import_result(window, qtbot)

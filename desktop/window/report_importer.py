@@ -26,6 +26,7 @@ from desktop.history.report_import import (
     ReportImportError,
     agent_pattern,
     import_reports,
+    read_manifest,
 )
 from desktop.history.store import CallHistory, HistoryError
 from desktop.window.workers import _Job, start_job
@@ -66,7 +67,9 @@ class ReportImportJob(_Job):
 
 
 class ReportImporter(QObject):
-    """Signals: `imported(ImportResult)` once a job finished (the page reloads),
+    """The folder, the agents' names (a pattern or a CSV manifest), one job at a time.
+
+    Signals: `imported(ImportResult)` once a job finished (the page reloads),
     `message(str)` for the status bar (progress, the result in one line)."""
 
     imported = Signal(object)
@@ -96,13 +99,14 @@ class ReportImporter(QObject):
             if not folder:
                 return False
             agent_from, ok = QInputDialog.getText(
-                self.widget, "Agent names", "The agent's name from each recording's path "
-                "(optional), e.g. {agent}_*.wav or calls/{agent}/*:", text=self.agent_from)
+                self.widget, "Agent names", "Optional: the agent's name from each "
+                "recording's path, e.g. {agent}_*.wav or calls/{agent}/*\nor the path of a "
+                "CSV file with the columns recording,agent:", text=self.agent_from)
             if not ok:
                 return False
         agent_from = (agent_from or "").strip()
         try:
-            agent_of = agent_pattern(agent_from) if agent_from else None
+            agent_of = self._agent_of(agent_from)
         except ReportImportError as exc:
             self._say("Cannot import reports", str(exc), error=True)
             return False
@@ -114,6 +118,15 @@ class ReportImporter(QObject):
         self.message.emit(f"Importing the reports in {folder}\u2026")
         start_job(self.job, self)
         return True
+
+    @staticmethod
+    def _agent_of(agent_from: str) -> AgentOf | None:
+        """A pattern (`agent_pattern`), or a manifest named by its path (`*.csv`)."""
+        if not agent_from:
+            return None
+        if agent_from.lower().endswith(".csv") and "{agent}" not in agent_from:
+            return read_manifest(agent_from)
+        return agent_pattern(agent_from)
 
     def _progress(self, done: int, total: int) -> None:
         self.message.emit(f"Importing reports: {done} of {total}")
