@@ -104,6 +104,10 @@ def build_parser() -> argparse.ArgumentParser:
                          "the example sentence and how close (\"why\": {set: {...}}); and "
                          "which sets came near but did not count, and why (\"not_counted\": "
                          "a guard said there, or a near miss it is closer to)")
+    # `callcoach history ...`: its options live in desktop/cli/history_cli.py.
+    from desktop.cli.history_cli import add_history_parser
+
+    add_history_parser(sub)
     return parser
 
 
@@ -206,6 +210,10 @@ def main(argv: list[str] | None = None) -> int:
             from desktop.cli.playbook_cli import run_playbook_test
 
             return run_playbook_test(args.file, args.playbook, args.why)
+        if args.command == "history":
+            from desktop.cli.history_cli import run_history
+
+            return run_history(args)
         return _open_window()
     except PlaybookTestError as exc:
         _error(str(exc))

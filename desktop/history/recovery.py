@@ -13,6 +13,7 @@ so that starting a second callcoach never "recovers" a call that is in progress.
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import re
@@ -22,10 +23,23 @@ from typing import Any
 
 from coaching.redaction_config import MARKERS
 
-__all__ = ["RECOVERED_NOTE", "recovered_document", "process_alive"]
+__all__ = ["RECOVERED_NOTE", "recovered_document", "parse_live_items", "process_alive"]
 
 RECOVERED_NOTE = ("recovered after a crash: the events and transcript are those written "
                   "before the app or its engine stopped; the scorecard was not computed")
+
+
+def parse_live_items(rows: Sequence[tuple[str, str]]) -> dict[str, list[dict[str, Any]]]:
+    """A live call's items as stored, (kind, JSON body), by kind; a torn write is skipped."""
+    parsed: dict[str, list[dict[str, Any]]] = {"event": [], "utterance": [], "redaction": []}
+    for kind, body in rows:
+        try:
+            item = json.loads(body)
+        except ValueError:  # a torn write: skip it, keep the rest
+            continue
+        if isinstance(item, dict) and kind in parsed:
+            parsed[kind].append(item)
+    return parsed
 
 
 def _num(value: Any) -> float | None:

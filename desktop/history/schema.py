@@ -7,17 +7,20 @@ they sort as text; they come back as aware datetimes in local time.
 
 from __future__ import annotations
 
+import csv
 import math
-from dataclasses import dataclass, fields
+from dataclasses import astuple, dataclass, fields
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
-__all__ = ["SCHEMA_VERSION", "SCHEMA_V1", "MIGRATIONS", "SOURCES", "CallSummary",
+__all__ = ["SCHEMA_VERSION", "SCHEMA_V1", "SCHEMA_NEW", "MIGRATIONS", "SOURCES", "CallSummary",
            "UnfinishedCall", "SUMMARY_COLUMNS", "ORDER_BY", "indexed_columns", "utc_text",
-           "local_time", "like_pattern"]
+           "local_time", "like_pattern", "write_summaries_csv"]
 
-SCHEMA_VERSION = 2
-SOURCES = ("live", "replay", "practice", "recovered")
+SCHEMA_VERSION = 3
+# "imported": a report of `callcoach analyze` loaded by `callcoach history import`.
+SOURCES = ("live", "replay", "practice", "recovered", "imported")
 # Metrics of document["scorecard"]["metrics"] (coaching.metrics) kept as columns.
 METRICS = ("agent_talk_ratio", "interruptions", "raised_voice_s", "dead_air_s",
             "prompts_shown")
@@ -52,11 +55,19 @@ CREATE TABLE IF NOT EXISTS live_items (
 CREATE INDEX IF NOT EXISTS live_items_call ON live_items (call_id);
 """
 # version reached -> statements that reach it from the one before. Schema 2 also redacts
-# the calls an older callcoach stored (desktop.history.store runs that part).
+# the calls an older callcoach stored (desktop.history.migration runs that part).
+# Schema 3: `report_key` identifies an imported report (a hash of its content, so a
+# folder imported twice adds nothing), and the agent is indexed for the agent filter.
 MIGRATIONS: dict[int, tuple[str, ...]] = {
     2: ("ALTER TABLE calls ADD COLUMN redactions INTEGER",
         "ALTER TABLE calls ADD COLUMN redaction_off TEXT NOT NULL DEFAULT ''"),
+    3: ("ALTER TABLE calls ADD COLUMN report_key TEXT",
+        "CREATE UNIQUE INDEX IF NOT EXISTS calls_report_key ON calls (report_key) "
+        "WHERE report_key IS NOT NULL",
+        "CREATE INDEX IF NOT EXISTS calls_agent ON calls (finished, agent)"),
 }
+# A new file: SCHEMA_V1 (which already has schema 2's columns) and schema 3's statements.
+SCHEMA_NEW = SCHEMA_V1 + "".join(f"{statement};\n" for statement in MIGRATIONS[3])
 
 
 @dataclass(frozen=True)
@@ -147,3 +158,16 @@ def indexed_columns(document: dict[str, Any], agent: str) -> dict[str, Any]:
 def like_pattern(text: str) -> str:
     escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
+
+
+def write_summaries_csv(path: str | Path, calls: list[CallSummary]) -> int:
+    """The CSV export: a header row (SUMMARY_COLUMNS), one row per call; the row count."""
+    with Path(path).open("w", newline="", encoding="utf-8") as out:
+        writer = csv.writer(out)
+        writer.writerow(SUMMARY_COLUMNS)
+        for call in calls:
+            values = list(astuple(call))
+            values[SUMMARY_COLUMNS.index("started_at")] = call.started_at.isoformat(
+                timespec="seconds")
+            writer.writerow(["" if v is None else v for v in values])
+    return len(calls)

@@ -19,7 +19,6 @@ No Qt here: the CLI uses it on machines without a display.
 
 from __future__ import annotations
 
-import csv
 import json
 import os
 import socket
@@ -27,19 +26,16 @@ import sqlite3
 import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import astuple
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import platformdirs
 
-from desktop.history.legacy_redaction import redact_stored_calls
-from desktop.history.recovery import process_alive, recovered_document
+from desktop.history.migration import SchemaError, prepare_schema
+from desktop.history.recovery import parse_live_items, process_alive, recovered_document
 from desktop.history.schema import (
-    MIGRATIONS,
     ORDER_BY,
-    SCHEMA_V1,
     SCHEMA_VERSION,
     SOURCES,
     SUMMARY_COLUMNS,
@@ -49,6 +45,7 @@ from desktop.history.schema import (
     like_pattern,
     local_time,
     utc_text,
+    write_summaries_csv,
 )
 
 __all__ = ["HistoryError", "CallSummary", "UnfinishedCall", "CallHistory", "SOURCES",
@@ -103,53 +100,16 @@ class CallHistory:
             self._db.execute("PRAGMA journal_mode = WAL")
             self._db.execute("PRAGMA journal_size_limit = 0")
             self._db.execute("PRAGMA synchronous = NORMAL")
-            self._prepare_schema()
-        except HistoryError:
+            prepare_schema(self._db, self.path)
+        except SchemaError as exc:
             self._db.close()
-            raise
+            raise HistoryError(str(exc)) from None
         except sqlite3.Error as exc:
             self._db.close()
             raise HistoryError(f"the call history {self.path} is unreadable ({exc}); move it "
                                "aside to start a new one") from None
 
     # -- plumbing ----------------------------------------------------------------------
-    def _prepare_schema(self) -> None:
-        tables = {r[0] for r in self._db.execute(
-            "SELECT name FROM sqlite_master WHERE type = 'table'")}
-        if not tables:  # a new file; idempotent, as another process may be creating it too
-            self._db.executescript(
-                "BEGIN IMMEDIATE;" + SCHEMA_V1 + f"INSERT INTO schema_version SELECT "
-                f"{SCHEMA_VERSION} WHERE NOT EXISTS (SELECT 1 FROM schema_version); COMMIT;")
-            return
-        if "schema_version" not in tables:
-            raise HistoryError(f"{self.path} is not a callcoach call history")
-        row = self._db.execute("SELECT MAX(version) FROM schema_version").fetchone()
-        version = row[0] or 0
-        if version < 1:
-            raise HistoryError(f"the call history {self.path} has no schema version; move "
-                               "it aside to start a new one")
-        if version > SCHEMA_VERSION:
-            raise HistoryError(f"the call history {self.path} was written by a newer "
-                               f"callcoach (schema {version}); update callcoach to read it")
-        redacted = 0
-        for target in range(version + 1, SCHEMA_VERSION + 1):
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                now = self._db.execute("SELECT MAX(version) FROM schema_version").fetchone()[0]
-                if now < target:  # another process may have migrated meanwhile
-                    for statement in MIGRATIONS[target]:
-                        self._db.execute(statement)
-                    if target == 2:
-                        redacted += redact_stored_calls(self._db)
-                    self._db.execute("UPDATE schema_version SET version = ?", (target,))
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-        if redacted:  # rewrite the file: the pages that held the words are gone
-            self._db.execute("VACUUM")
-            self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-
     @contextmanager
     def _guard(self, what: str, transaction: bool = False) -> Iterator[sqlite3.Connection]:
         """Hold the lock, optionally in a transaction; sqlite errors become HistoryError."""
@@ -188,14 +148,16 @@ class CallHistory:
     # -- whole calls ---------------------------------------------------------------------
     def save_call(self, document: dict[str, Any], *, source: str,
                   started_at: datetime | None = None, audio_path: str | None = None,
-                  agent: str = "") -> int:
-        """Store an analysed call (schema-1 document); returns its id."""
+                  agent: str = "", report_key: str | None = None) -> int:
+        """Store an analysed call (schema-1 document); returns its id. `report_key`: an
+        imported report's identity (`imported_call`); a second call with it is refused."""
         if source not in SOURCES:
             raise ValueError(f"source must be one of {SOURCES}, not {source!r}")
         cols = indexed_columns(document, agent)
         cols.update(started_at=utc_text(started_at), source=source, agent=agent,
                     audio_path=audio_path, audio_kept=int(self.owns(audio_path)),
-                    document=json.dumps(document, ensure_ascii=False), finished=1)
+                    document=json.dumps(document, ensure_ascii=False), finished=1,
+                    report_key=report_key)
         names = ", ".join(cols)
         with self._guard("save the call") as db:
             cur = db.execute(f"INSERT INTO calls ({names}) VALUES "
@@ -203,11 +165,12 @@ class CallHistory:
             return int(cur.lastrowid)
 
     def list_calls(self, *, search: str = "", source: str | None = None,
-                   order_by: str = "started_at", descending: bool = True,
-                   limit: int | None = None) -> list[CallSummary]:
+                   agent: str | None = None, order_by: str = "started_at",
+                   descending: bool = True, limit: int | None = None) -> list[CallSummary]:
         """Finished calls (recovered ones included), filtered and sorted.
 
-        `search` matches the agent, the recording's name and the transcript, ignoring case.
+        `search` matches the agent, the recording's name and the transcript, ignoring case;
+        `agent` is one agent's name exactly ("": the calls with no agent).
         """
         if order_by not in ORDER_BY:
             raise ValueError(f"cannot sort by {order_by!r}; one of {sorted(ORDER_BY)}")
@@ -218,6 +181,9 @@ class CallHistory:
         if source is not None:
             where.append("source = ?")
             args.append(source)
+        if agent is not None:
+            where.append("agent = ?")
+            args.append(agent)
         direction = "DESC" if descending else "ASC"
         sql = (f"SELECT {', '.join(SUMMARY_COLUMNS)} FROM calls WHERE {' AND '.join(where)} "
                f"ORDER BY {order_by} {direction}, id {direction}")
@@ -227,6 +193,30 @@ class CallHistory:
         with self._guard("list the calls") as db:
             rows = db.execute(sql, args).fetchall()
         return [self._summary(r) for r in rows]
+
+    def agents(self) -> list[tuple[str, int]]:
+        """The agents named in the finished calls, with their number of calls, by name."""
+        with self._guard("list the agents") as db:
+            rows = db.execute("SELECT agent, COUNT(*) FROM calls WHERE finished = 1 AND "
+                              "agent != '' GROUP BY agent").fetchall()
+        return sorted(((a, int(n)) for a, n in rows), key=lambda r: (r[0].casefold(), r[0]))
+
+    def imported_call(self, report_key: str) -> tuple[int, str] | None:
+        """(id, agent) of the call stored from the report with this key, if any."""
+        with self._guard("look for the report") as db:
+            return db.execute("SELECT id, agent FROM calls WHERE report_key = ?",
+                              (report_key,)).fetchone()
+
+    def set_agent(self, call_id: int, agent: str) -> None:
+        """Name the agent of a finished call (the search then finds it by that name)."""
+        with self._guard("name the agent", transaction=True) as db:
+            row = db.execute("SELECT document FROM calls WHERE id = ? AND finished = 1",
+                             (call_id,)).fetchone()
+            if row is None:
+                raise HistoryError(f"there is no finished call {call_id} in the history")
+            search = indexed_columns(json.loads(row[0]), agent)["search_text"]
+            db.execute("UPDATE calls SET agent = ?, search_text = ? WHERE id = ?",
+                       (agent, search, call_id))
 
     @staticmethod
     def _summary(row: tuple) -> CallSummary:
@@ -276,16 +266,8 @@ class CallHistory:
 
     def export_csv(self, path: str | Path, calls: Iterable[CallSummary] | None = None) -> int:
         """Write a header row and one row per call (all calls by default); the row count."""
-        rows = list(self.list_calls(descending=False) if calls is None else calls)
-        with Path(path).open("w", newline="", encoding="utf-8") as out:
-            writer = csv.writer(out)
-            writer.writerow(SUMMARY_COLUMNS)
-            for call in rows:
-                values = list(astuple(call))
-                values[SUMMARY_COLUMNS.index("started_at")] = call.started_at.isoformat(
-                    timespec="seconds")
-                writer.writerow(["" if v is None else v for v in values])
-        return len(rows)
+        return write_summaries_csv(path, list(self.list_calls(descending=False)
+                                              if calls is None else calls))
 
     def purge_audio(self, older_than_days: float) -> int:
         """Remove the kept audio of calls older than N days; the number of calls affected."""
@@ -407,15 +389,7 @@ class CallHistory:
             raise HistoryError(f"there is no call {call_id} in the history")
         if row[0]:
             raise HistoryError(f"call {call_id} is not unfinished")
-        parsed: dict[str, list[dict[str, Any]]] = {"event": [], "utterance": [],
-                                                   "redaction": []}
-        for kind, body in items:
-            try:
-                item = json.loads(body)
-            except ValueError:  # a torn write: skip it, keep the rest
-                continue
-            if isinstance(item, dict) and kind in parsed:
-                parsed[kind].append(item)
+        parsed = parse_live_items(items)
         document = recovered_document(parsed["event"], parsed["utterance"],
                                       has_customer=bool(row[1]), model=row[2],
                                       reached_s=row[3] or 0.0,

@@ -322,6 +322,8 @@ class MainWindow(QMainWindow):
         self._action(f, "&Open a recording\u2026", self.open_recording_dialog,
                      QKeySequence.Open, "act_open")
         self._action(f, "Open the &demo call", self.open_demo_call, "Ctrl+D", "act_demo")
+        self._action(f, "&Import reports\u2026", lambda: self.import_reports(), "Ctrl+I",
+                     "act_import_reports")
         f.addSeparator()
         self._action(f, "Export scorecard as &PDF\u2026",
                      lambda: self.scorecards.export_scorecard("pdf"), "Ctrl+Shift+P")
@@ -347,6 +349,11 @@ class MainWindow(QMainWindow):
         self._action(h, "&Setup assistant\u2026", self.open_first_run)
         self._action(h, "&Hearing the customer\u2026",
                      lambda: self.open_first_run(page="hearing"))
+
+    def import_reports(self, folder: str | None = None, agent_from: str | None = None) -> None:
+        """A folder of `callcoach analyze` reports into the Scorecards page's history."""
+        self.show_page("scorecards")
+        self.scorecards.import_reports(folder, agent_from)
 
     def open_settings(self) -> None:
         from desktop.window.dialogs.settings_dialog import SettingsDialog

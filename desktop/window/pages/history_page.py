@@ -1,9 +1,10 @@
 """Scorecards: the history of calls on the left, the chosen call's scorecard on the right.
 
 For the agent after a call (the newest is chosen for them) and the team lead over time:
-filter, sort, export a scorecard (PDF, HTML) or the whole list (CSV), delete a call and
-its kept audio. The history is read on the GUI thread only in small pieces (a list of
-summaries, one document), which SQLite answers in milliseconds.
+filter (by words, kind of call, agent), sort, export a scorecard (PDF, HTML) or the whole
+list (CSV), delete a call and its kept audio, import a team's batch of `callcoach analyze`
+reports (`ReportImporter`). The history is read on the GUI thread only in small pieces
+(a list of summaries, one document), which SQLite answers in milliseconds.
 """
 
 from __future__ import annotations
@@ -28,16 +29,20 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.history.report_import import ImportResult
 from desktop.history.store import CallHistory, CallSummary, HistoryError
 from desktop.reports.export import ExportError, export_html, export_pdf
+from desktop.window.report_importer import ReportImporter
 from desktop.window.widgets.scorecard_view import ScorecardView
 
 __all__ = ["HistoryPage"]
 
-_COLUMNS = ("Date", "Duration", "Score", "Source", "Talk share", "Interruptions",
+_COLUMNS = ("Date", "Agent", "Duration", "Score", "Source", "Talk share", "Interruptions",
             "Raised voice", "Recording")
 _ID_ROLE = Qt.UserRole + 1
 _SORT_ROLE = Qt.UserRole + 2
+_AGENT_COLUMN = 1
+_ALL_AGENTS = "All agents"
 
 
 def _item(text: str, sort_value: object | None = None) -> QStandardItem:
@@ -58,6 +63,9 @@ class HistoryPage(QWidget):
         super().__init__(parent)
         self.history = history
         self.document: dict | None = None
+        self.importer = ReportImporter(history, self)
+        self.importer.message.connect(self.message)
+        self.importer.imported.connect(self._imported)
         self.model = QStandardItemModel(0, len(_COLUMNS), self)
         self.model.setHorizontalHeaderLabels(list(_COLUMNS))
         self.proxy = QSortFilterProxyModel(self)
@@ -74,9 +82,19 @@ class HistoryPage(QWidget):
         for label, value in (("All calls", None), ("Live calls", "live"),
                              ("Replayed recordings", "replay"),
                              ("Practice calls", "practice"),
-                             ("Recovered after a crash", "recovered")):
+                             ("Recovered after a crash", "recovered"),
+                             ("Imported reports", "imported")):
             self.source.addItem(label, value)
         self.source.currentIndexChanged.connect(self.reload)
+        self.agent = QComboBox(objectName="history_agent")
+        self.agent.setAccessibleName("Agent")
+        self.agent.setToolTip("Only the calls of one agent (named when reports are "
+                              "imported)")
+        self.agent.addItem(_ALL_AGENTS, None)
+        self.agent.currentIndexChanged.connect(self.reload)
+        for combo in (self.agent, self.source):  # narrow; the list opens at full width
+            combo.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
+            combo.setMinimumContentsLength(9)
         self.table = QTableView(objectName="history_table")
         self.table.setModel(self.proxy)
         self.table.setSortingEnabled(True)
@@ -113,9 +131,10 @@ class HistoryPage(QWidget):
         left = QWidget()
         left_layout = QVBoxLayout(left)
         left_layout.setContentsMargins(0, 0, 0, 0)
-        filters = QHBoxLayout()
-        filters.addWidget(self.search, 1)
-        filters.addWidget(self.source)
+        left_layout.addWidget(self.search)
+        filters = QHBoxLayout()  # under the search: the list pane is narrow
+        filters.addWidget(self.agent, 1)
+        filters.addWidget(self.source, 1)
         left_layout.addLayout(filters)
         left_layout.addWidget(self.table, 1)
         actions = QHBoxLayout()
@@ -152,11 +171,14 @@ class HistoryPage(QWidget):
             self.scorecard.clear()
             return
         try:
-            calls = self.history.list_calls(source=self.source.currentData())
+            self._fill_agents(self.history.agents())
+            calls = self.history.list_calls(source=self.source.currentData(),
+                                            agent=self.agent.currentData())
             trend = self.history.score_trend(20)
         except HistoryError as exc:
             self.message.emit(str(exc))
             return
+        self.table.setColumnHidden(_AGENT_COLUMN, self.agent.count() == 1)
         for c in calls:
             self.model.appendRow(self._row(c))
         self.scorecard.set_trend(trend)
@@ -167,6 +189,28 @@ class HistoryPage(QWidget):
             self.table.selectRow(0)
         self._update_buttons()
 
+    def _fill_agents(self, agents: list[tuple[str, int]]) -> None:
+        """The agent filter lists the agents present; the one chosen stays chosen (or
+        "All agents", when its calls are gone)."""
+        chosen = self.agent.currentData()
+        names = [name for name, _ in agents]
+        self.agent.blockSignals(True)
+        self.agent.clear()
+        self.agent.addItem(_ALL_AGENTS, None)
+        for name, count in agents:
+            self.agent.addItem(f"{name} ({count})", name)
+        self.agent.setCurrentIndex(names.index(chosen) + 1 if chosen in names else 0)
+        self.agent.blockSignals(False)
+
+    def agent_names(self) -> list[str]:
+        """The agents the filter offers, in its order."""
+        return [self.agent.itemData(i) for i in range(1, self.agent.count())]
+
+    def filter_agent(self, name: str | None) -> None:
+        """Show one agent's calls (None: all agents)."""
+        index = self.agent.findData(name) if name is not None else 0
+        self.agent.setCurrentIndex(max(0, index))
+
     def _row(self, c: CallSummary) -> list[QStandardItem]:
         date = _item(c.started_at.strftime("%Y-%m-%d %H:%M"), c.started_at.timestamp())
         date.setData(c.id, _ID_ROLE)
@@ -174,8 +218,8 @@ class HistoryPage(QWidget):
         score = "\u2013" if c.score is None else str(c.score)
         talk = "" if c.agent_talk_ratio is None else f"{round(100 * c.agent_talk_ratio)}%"
         raised = "" if c.raised_voice_s is None else f"{c.raised_voice_s:.0f} s"
-        return [date, _item(minutes, c.duration_s), _item(score, -1 if c.score is None
-                                                          else c.score),
+        return [date, _item(c.agent, c.agent.casefold()), _item(minutes, c.duration_s),
+                _item(score, -1 if c.score is None else c.score),
                 _item(c.source), _item(talk, c.agent_talk_ratio or 0.0),
                 _item("" if c.interruptions is None else str(c.interruptions),
                       c.interruptions or 0),
@@ -292,3 +336,12 @@ class HistoryPage(QWidget):
             return False
         self.message.emit(f"{rows} calls exported to {path}")
         return True
+
+    # -- importing a batch of reports -----------------------------------------------------
+    def import_reports(self, folder: str | None = None, agent_from: str | None = None
+                       ) -> bool:
+        """File > Import reports (`ReportImporter.start`): False if it did not start."""
+        return self.importer.start(folder, agent_from)
+
+    def _imported(self, result: ImportResult) -> None:
+        self.reload(select_id=min((r.call_id for r in result.imported), default=None))
