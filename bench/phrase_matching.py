@@ -33,8 +33,8 @@ from coaching.phrase_check import judge_line, parse_lines  # noqa: E402
 from coaching.playbook import load_playbook  # noqa: E402
 
 TUNED = ("tests/data/phrase_intents.tsv", "tests/data/phrase_intents_fresh.tsv") + tuple(
-    f"bench/data/phrase_blind_{x}.tsv" for x in "abcdefghijklmn")
-HELD_OUT = ("bench/data/phrase_blind_o.tsv", "bench/data/phrase_blind_p.tsv")
+    f"bench/data/phrase_blind_{x}.tsv" for x in "abcdefghijklmnop")
+HELD_OUT = ("bench/data/phrase_blind_q.tsv", "bench/data/phrase_blind_r.tsv")
 FILES = TUNED + HELD_OUT
 SETS = ("greeting", "apology", "empathy", "summary", "next_steps", "time_estimate",
         "anything_else", "thanks", "calm_down", "blame", "deflection", "complaint",
