@@ -126,7 +126,7 @@ def test_a_cluster_run_writes_the_reports_of_a_local_run_and_a_rerun_does_no_wor
 def test_a_node_lost_mid_batch_loses_no_call_and_reports_none_twice(
         cluster, tmp_path: Path) -> None:
     c, (_, victim) = cluster
-    paths = _batch(tmp_path / "calls", copies=3)
+    paths = _batch(tmp_path / "calls", copies=2)
     out = tmp_path / "reports"
     env = dict(os.environ, HF_HUB_OFFLINE="1")
     proc = subprocess.Popen([sys.executable, "-m", "desktop.cli", "analyze", "--ray",
@@ -164,3 +164,23 @@ def test_a_node_lost_mid_batch_loses_no_call_and_reports_none_twice(
     markers = {json.loads(m.read_text())["row"]["recording"] for m in out.glob("*.done.json")}
     assert markers == set(map(str, good))
     assert not list(out.glob(".*.tmp"))  # no half-written report left behind
+
+
+def test_without_ray_installed_the_cluster_run_says_what_to_install(tmp_path: Path) -> None:
+    # A `ray` that cannot be imported, first on the path: what a machine without the
+    # cluster extra gives.
+    (tmp_path / "shadow" / "ray").mkdir(parents=True)
+    (tmp_path / "shadow" / "ray" / "__init__.py").write_text(
+        "raise ImportError(\"No module named 'ray'\")\n")
+    env = dict(os.environ, HF_HUB_OFFLINE="1", PYTHONPATH=str(tmp_path / "shadow"))
+    out = tmp_path / "reports"
+    proc = subprocess.run([sys.executable, "-m", "desktop.cli", "analyze", "--ray", "auto",
+                           str(SHARED / "jfk.flac"), str(SHARED / "stereo_diarization.wav"),
+                           "--out-dir", str(out)],
+                          capture_output=True, text=True, cwd=ROOT, env=env, timeout=120)
+    assert proc.returncode == 1
+    assert "Traceback" not in proc.stderr
+    lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1, proc.stderr
+    assert "callcoach[cluster]" in lines[0] and "not installed" in lines[0]
+    assert not out.exists()  # no work started

@@ -19,6 +19,7 @@ from __future__ import annotations
 import logging
 import os
 import time
+import warnings
 from collections import deque
 from pathlib import Path
 
@@ -62,6 +63,8 @@ def _connect(ray, address: str) -> bool:
     if ray.is_initialized():
         return False
     kwargs = {"logging_level": logging.WARNING}
+    # Ray's client warns on stderr before it raises; the one-line error below says it.
+    warnings.filterwarnings("ignore", message="Ray Client connection timed out")
     try:
         if address == "local":
             ray.init(include_dashboard=False, log_to_driver=False, **kwargs)
@@ -70,8 +73,13 @@ def _connect(ray, address: str) -> bool:
         else:
             ray.init(address=address, log_to_driver=False, **kwargs)
     except (ConnectionError, RuntimeError, ValueError) as exc:
+        hint = ""
+        if address.startswith("ray://"):
+            hint = ("; the head node needs ray[default] for its client port, and a cluster "
+                    "with token authentication needs RAY_AUTH_MODE=token and its token "
+                    "(RAY_AUTH_TOKEN) here")
         raise ClusterError(f"cannot reach the Ray cluster at {address}: "
-                           f"{str(exc).splitlines()[0] if str(exc) else exc}") from None
+                           f"{str(exc).splitlines()[0] if str(exc) else exc}{hint}") from None
     return True
 
 
