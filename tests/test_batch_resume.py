@@ -79,7 +79,7 @@ def test_a_marker_is_trusted_only_for_the_same_audio_and_whole_reports(tmp_path:
     (tmp_path / "call.html").unlink()  # a report half there is not done
     assert read_done(tmp_path, "call", audio, settings) is None
     (tmp_path / "call.html").write_text("<html>")
-    (tmp_path / "call.done.json").write_text('{"content_key": ')  # a torn marker
+    (tmp_path / ".callcoach" / "call.done").write_text('{"content_key": ')  # a torn marker
     assert read_done(tmp_path, "call", audio, settings) is None
 
 
@@ -103,6 +103,12 @@ def test_the_two_steps_give_what_analyze_recording_gives(name: str) -> None:
     assert staged == whole
 
 
+def _stamps(out: Path) -> dict[str, int]:
+    """Every report and marker file, by its path in the folder, and when it was written."""
+    return {p.relative_to(out).as_posix(): p.stat().st_mtime_ns for p in out.rglob("*")
+            if p.is_file() and p.name != "summary.csv"}
+
+
 @pytest.mark.model
 def test_a_local_rerun_picks_up_where_the_batch_stopped(tmp_path: Path, capsys) -> None:
     calls = tmp_path / "calls"
@@ -119,22 +125,25 @@ def test_a_local_rerun_picks_up_where_the_batch_stopped(tmp_path: Path, capsys) 
     assert "3 analysed, 1 failed, 0 skipped" in first and "calls per hour" in first
     summary = (out / "summary.csv").read_text()
     assert summary.count("\n") == 5
-    mtimes = {p.name: p.stat().st_mtime_ns for p in out.glob("*.json")}
-    assert len([n for n in mtimes if not n.endswith(".done.json")]) == 3
+    mtimes = _stamps(out)
+    assert len([n for n in mtimes if n.endswith(".json")]) == 3
+    assert len([n for n in mtimes if n.endswith(".done")]) == 3
+    assert not list(out.glob("*.done"))  # the markers kept apart from the reports
 
     # Stopped after the second call's JSON, before its marker: only it is done again.
-    two_marker = out / "two.done.json"
+    two_marker = out / ".callcoach" / "two.done"
     two_marker.unlink()
     assert run_batch(paths, AnalysisOptions(), out) == 1
     second = capsys.readouterr().err
     assert "1 analysed, 1 failed, 2 skipped" in second
     assert (out / "summary.csv").read_text() == summary  # complete, skipped ones included
-    after = {p.name: p.stat().st_mtime_ns for p in out.glob("*.json")}
-    assert {n for n in after if after[n] != mtimes.get(n)} == {"two.json", "two.done.json"}
+    after = _stamps(out)
+    assert {n for n in after if after[n] != mtimes.get(n)} == {
+        "two.json", "two.html", ".callcoach/two.done"}
 
     # Nothing left to do: no call analysed, no report touched.
     assert run_batch(paths, AnalysisOptions(), out) == 1
     assert "0 analysed, 1 failed, 3 skipped" in capsys.readouterr().err
-    assert {p.name: p.stat().st_mtime_ns for p in out.glob("*.json")} == after
+    assert _stamps(out) == after
     doc = json.loads((out / "two.json").read_text())
     assert doc["recording"] == str(calls / "two.wav")

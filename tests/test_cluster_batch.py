@@ -71,8 +71,6 @@ def _reports(out: Path) -> dict[str, dict]:
     """Each report's JSON without its timings (the one part that differs run to run)."""
     docs = {}
     for p in sorted(out.glob("*.json")):
-        if p.name.endswith(".done.json"):
-            continue
         doc = json.loads(p.read_text("utf-8"))
         doc.pop("timings_s")
         docs[p.name] = doc
@@ -85,6 +83,11 @@ def _summary(out: Path) -> list[dict]:
     for r in rows:
         r["report"] = Path(r["report"]).name if r["report"] else ""
     return rows
+
+
+def _stamps(out: Path) -> dict[str, int]:
+    return {p.relative_to(out).as_posix(): p.stat().st_mtime_ns for p in out.rglob("*")
+            if p.is_file() and p.name != "summary.csv"}
 
 
 @pytest.fixture(scope="module")
@@ -114,12 +117,12 @@ def test_a_cluster_run_writes_the_reports_of_a_local_run_and_a_rerun_does_no_wor
     assert "calls per hour" in proc.stderr
 
     # Again: every good call is already done, so nothing is analysed or rewritten.
-    before = {p.name: p.stat().st_mtime_ns for p in out.iterdir() if p.name != "summary.csv"}
+    before = _stamps(out)
+    assert len(before) == 3 * 4  # JSON, HTML and marker of each good call
     again = _run("--ray", c.address, *map(str, paths), "--out-dir", str(out))
     assert again.returncode == 1, again.stderr
     assert "0 analysed, 1 failed, 4 skipped" in again.stderr
-    assert {p.name: p.stat().st_mtime_ns for p in out.iterdir()
-            if p.name != "summary.csv"} == before
+    assert _stamps(out) == before
     assert _summary(out) == _summary(local_out)  # the skipped calls still in the summary
 
 
@@ -138,7 +141,7 @@ def test_a_node_lost_mid_batch_loses_no_call_and_reports_none_twice(
         deadline = time.monotonic() + 300
         while time.monotonic() < deadline and proc.poll() is None:
             workers = {json.loads(m.read_text()).get("worker")
-                       for m in out.glob("*.done.json")} if out.exists() else set()
+                       for m in out.glob(".callcoach/*.done")} if out.exists() else set()
             if victim.node_id in workers:
                 break
             time.sleep(0.2)
@@ -161,9 +164,9 @@ def test_a_node_lost_mid_batch_loses_no_call_and_reports_none_twice(
     for p in good:  # each call ended once in the progress, whichever worker did it
         assert sum(line.startswith("[") and f" {p}: done" in line
                    for line in stderr.splitlines()) == 1, p
-    markers = {json.loads(m.read_text())["row"]["recording"] for m in out.glob("*.done.json")}
+    markers = {json.loads(m.read_text())["row"]["recording"] for m in out.glob(".callcoach/*.done")}
     assert markers == set(map(str, good))
-    assert not list(out.glob(".*.tmp"))  # no half-written report left behind
+    assert not list(out.rglob("*.tmp"))  # no half-written report left behind
 
 
 def test_without_ray_installed_the_cluster_run_says_what_to_install(tmp_path: Path) -> None:

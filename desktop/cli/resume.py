@@ -1,6 +1,7 @@
 """A batch that stopped at call 6,000 of 10,000 picks up at 6,001, and never trusts half a report.
 
-Each analysed call leaves a small marker, `<stem>.done.json`, written last and atomically
+Each analysed call leaves a small marker, `.callcoach/<stem>.done` in the reports' folder
+(JSON, out of the way of tools that read the reports' `*.json`), written last and atomically
 after its JSON and HTML (each also written to a temporary file and renamed). The marker
 holds the call's *content key*: a SHA-256 over the audio file's bytes and the run's
 *settings key* (the playbook's text, the model and its settings, the analysis options,
@@ -29,9 +30,9 @@ from audio.transcribe import TranscriberConfig
 from coaching.playbook import default_playbook_path
 
 __all__ = ["BatchRow", "settings_key", "audio_digest", "content_key", "report_stems",
-           "write_atomic", "read_done", "mark_done", "MARKER_SUFFIX"]
+           "write_atomic", "read_done", "mark_done", "marker_path", "MARKER_DIR"]
 
-MARKER_SUFFIX = ".done.json"
+MARKER_DIR = ".callcoach"
 _CHUNK = 1 << 20
 
 
@@ -134,12 +135,19 @@ def _stat_sig(path: Path) -> list[int]:
     return [st.st_size, st.st_mtime_ns]
 
 
+def marker_path(out_dir: Path, stem: str) -> Path:
+    """Where a call's done-marker lives."""
+    return out_dir / MARKER_DIR / f"{stem}.done"
+
+
 def mark_done(out_dir: Path, stem: str, audio_path: Path, audio_sha256: str, settings: str,
               row: BatchRow, worker: str = "") -> None:
     """The call's commit record: written last, after its JSON and HTML are in place."""
     marker = {"content_key": content_key(audio_sha256, settings), "audio_sha256": audio_sha256,
               "audio_stat": _stat_sig(audio_path), "worker": worker, "row": asdict(row)}
-    write_atomic(out_dir / f"{stem}{MARKER_SUFFIX}", json.dumps(marker, indent=1) + "\n")
+    path = marker_path(out_dir, stem)
+    path.parent.mkdir(exist_ok=True)
+    write_atomic(path, json.dumps(marker, indent=1) + "\n")
 
 
 def read_done(out_dir: Path, stem: str, audio_path: Path, settings: str) -> BatchRow | None:
@@ -147,9 +155,8 @@ def read_done(out_dir: Path, stem: str, audio_path: Path, settings: str) -> Batc
 
     Trusted only if the marker, the JSON and the HTML are all there and the content key
     matches (the audio hashed again when its size or mtime changed)."""
-    marker_path = out_dir / f"{stem}{MARKER_SUFFIX}"
     try:
-        marker: dict[str, Any] = json.loads(marker_path.read_text("utf-8"))
+        marker: dict[str, Any] = json.loads(marker_path(out_dir, stem).read_text("utf-8"))
         sig = _stat_sig(audio_path)
         digest = (marker["audio_sha256"] if marker.get("audio_stat") == sig
                   else audio_digest(audio_path))
