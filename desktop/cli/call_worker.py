@@ -78,7 +78,6 @@ class CallWorker:
         self._transcribing = threading.Lock()
         self.stopping = threading.Event()  # set: the calls under way end (cancelled)
         self.worker_name = f"{socket.gethostname()}:{os.getpid()}"  # in each done-marker
-        self.analysed = 0  # calls this worker analysed (tests count the work done)
 
     def ready(self) -> bool:
         """Returns once the model is loaded (a cluster run waits on it before sending work)."""
@@ -95,7 +94,6 @@ class CallWorker:
                 analysis = finish_measured(measured, self.options, transcriber=self.transcriber,
                                            playbook=self.playbook, progress=progress,
                                            cancel=self.stopping.is_set)
-                self.analysed += 1
         except RecordingError as exc:
             return BatchRow(recording=job.given, status=str(exc).replace(job.path, job.given))
         except OSError as exc:  # unreadable, vanished since the folder was listed
@@ -109,6 +107,3 @@ class CallWorker:
         mark_done(self.out_dir, job.stem, Path(job.path), digest, self.settings, row,
                   worker=self.worker_name)
         return row
-
-    def count(self) -> int:
-        return self.analysed

@@ -46,8 +46,11 @@ class BatchProgress:
         return (self.total - self.finished) * 3600.0 / rate if rate else None
 
     def _say(self, text: str) -> None:
-        if not self.quiet:
-            print(text, file=self.stream, flush=True)
+        if self.quiet:
+            return
+        # On a terminal, first clear a call's progress bar that may be on the line.
+        tty = bool(getattr(self.stream, "isatty", lambda: False)())
+        print(("\r\033[K" if tty else "") + text, file=self.stream, flush=True)
 
     def start(self) -> None:
         todo = self.total - self.skipped

@@ -161,7 +161,8 @@ def run_on_ray(jobs: list[CallJob], options: AnalysisOptions, out_dir: Path, set
     try:
         pool.grow(len(queue))
         progress.note(f"{len(pool.starting)} workers starting on "
-                      f"{len(_node_cpus(ray))} nodes ({pool.cpus:g} CPUs each)")
+                      f"{sum(n > 0 for n in _node_cpus(ray))} nodes "
+                      f"({pool.cpus:g} CPUs each)")
         while queue or in_flight:
             for actor in pool.free():
                 while queue and pool.load[actor] < IN_FLIGHT_PER_WORKER:
