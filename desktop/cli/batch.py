@@ -1,45 +1,33 @@
-"""`callcoach analyze` over a folder or several files: a trainer's batch of calls.
+"""`callcoach analyze` over a folder or several files: a trainer's batch, a QA team's backlog.
 
 Each call gets its JSON and HTML scorecard; a bad file is reported and skipped, the rest
 still run; a summary table (also saved as CSV) closes the run. The speech model is loaded
-once for the whole batch.
+once per worker. A re-run skips the calls already analysed with the same content
+(`desktop.cli.resume`), so a stopped backlog picks up where it stopped. Locally the next
+call is read and measured while this one transcribes (`desktop.cli.call_worker`); with
+`--ray` the calls are spread over a cluster's workers (`desktop.cli.ray_batch`).
 """
 
 from __future__ import annotations
 
 import csv
-import json
+import io
+import os
 import sys
-from dataclasses import dataclass
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from pathlib import Path
 
-from audio.analysis import AnalysisOptions, analyze_recording, loudness_tracks
-from audio.contract import analysis_to_dict
-from audio.recording import RecordingError
-from audio.transcribe import Transcriber, TranscriberConfig
+from audio.analysis import AnalysisOptions
 from coaching.playbook import load_playbook
+from desktop.cli.call_worker import CallJob, CallWorker
+from desktop.cli.progress import BatchProgress
+from desktop.cli.resume import BatchRow, read_done, report_stems, settings_key, write_atomic
 from desktop.cli.terminal import ProgressBar, fmt_time
-from desktop.reports.html_report import render_html
 
-__all__ = ["AUDIO_SUFFIXES", "expand_recordings", "run_batch", "BatchRow"]
+__all__ = ["AUDIO_SUFFIXES", "expand_recordings", "run_batch", "BatchRow", "run_local"]
 
 AUDIO_SUFFIXES = {".wav", ".flac", ".mp3", ".ogg", ".oga", ".opus", ".m4a", ".aac", ".mp4",
                   ".wma", ".aif", ".aiff"}
-
-
-@dataclass(frozen=True)
-class BatchRow:
-    recording: str
-    status: str  # "ok" or the one-line error
-    duration_s: float | None = None
-    score: int | None = None
-    interruptions: int | None = None
-    raised_voice: int | None = None
-    events: int | None = None
-    failed_checks: str = ""
-    report: str = ""
-    redactions: int | None = None  # personal data taken out of the transcript
-    redaction_off: str = ""  # kinds the playbook did not redact
 
 
 def expand_recordings(items: list[str]) -> list[Path]:
@@ -54,41 +42,6 @@ def expand_recordings(items: list[str]) -> list[Path]:
             out.append(p)
     seen: set[Path] = set()
     return [p for p in out if not (p in seen or seen.add(p))]
-
-
-def _report_stem(path: Path, taken: set[str]) -> str:
-    stem = path.stem
-    n = 2
-    while stem in taken:
-        stem = f"{path.stem}-{n}"
-        n += 1
-    taken.add(stem)
-    return stem
-
-
-def _analyze_to_files(path: Path, options: AnalysisOptions, out_dir: Path, stem: str,
-                      transcriber: Transcriber | None, playbook, quiet: bool) -> BatchRow:
-    bar = None if quiet else ProgressBar(path.name)
-    try:
-        analysis = analyze_recording(path, options, transcriber=transcriber,
-                                     playbook=playbook, progress=bar)
-    finally:
-        if bar:
-            bar.close()
-    doc = analysis_to_dict(analysis)
-    json_path = out_dir / f"{stem}.json"
-    json_path.write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n", "utf-8")
-    (out_dir / f"{stem}.html").write_text(
-        render_html(doc, loudness_tracks(analysis.timeline)), "utf-8")
-    kinds = [e.kind for e in analysis.events]
-    card = analysis.scorecard
-    return BatchRow(
-        recording=str(path), status="ok", duration_s=round(analysis.recording.duration_s, 1),
-        score=card.score, interruptions=kinds.count("interruption"),
-        raised_voice=kinds.count("raised_voice"), events=len(kinds),
-        failed_checks=" ".join(c.id for c in card.checks if c.applicable and not c.passed),
-        report=str(json_path), redactions=len(analysis.timeline.redactions),
-        redaction_off=" ".join(analysis.playbook.redaction.off))
 
 
 def _print_table(rows: list[BatchRow]) -> None:
@@ -106,33 +59,90 @@ def _print_table(rows: list[BatchRow]) -> None:
               f"{r.interruptions:>6}  {r.raised_voice:>6}  {r.events:>6}  {r.failed_checks}")
 
 
-def run_batch(paths: list[Path], options: AnalysisOptions, out_dir: Path,
-              quiet: bool = False) -> int:
-    """Analyze every recording; returns 0 if all succeeded, 1 if any failed."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    playbook = load_playbook(options.playbook_path)
-    transcriber = (Transcriber(TranscriberConfig(model=options.model,
-                                                 cpu_threads=options.cpu_threads))
-                   if options.transcribe else None)
-    rows: list[BatchRow] = []
-    taken: set[str] = set()
-    for i, path in enumerate(paths, 1):
-        if not quiet:
-            print(f"[{i}/{len(paths)}] {path}", file=sys.stderr)
+def _summary_csv(rows: list[BatchRow]) -> str:
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\r\n")
+    writer.writerow(list(BatchRow.__dataclass_fields__))
+    for r in rows:
+        writer.writerow([getattr(r, k) for k in BatchRow.__dataclass_fields__])
+    return buf.getvalue()
+
+
+def run_local(jobs: list[CallJob], worker: CallWorker, on_row, overlap: bool = True,
+              bars: bool = True) -> None:
+    """Run the jobs in this process; `on_row(job, row)` as each call ends.
+
+    With `overlap`, two calls are in the worker at once: the next is read and measured
+    while this one transcribes."""
+    def one(job: CallJob) -> BatchRow:
+        bar = ProgressBar(Path(job.given).name) if bars else None
         try:
-            rows.append(_analyze_to_files(path, options, out_dir, _report_stem(path, taken),
-                                          transcriber, playbook, quiet))
-        except RecordingError as exc:
-            print(f"callcoach: skipped: {exc}", file=sys.stderr)
-            rows.append(BatchRow(recording=str(path), status=str(exc)))
-    with (out_dir / "summary.csv").open("w", newline="", encoding="utf-8") as f:
-        writer = csv.writer(f)
-        writer.writerow(list(BatchRow.__dataclass_fields__))
-        for r in rows:
-            writer.writerow([getattr(r, k) for k in BatchRow.__dataclass_fields__])
-    _print_table(rows)
-    failed = sum(r.status != "ok" for r in rows)
+            return worker.run(job, progress=bar)
+        finally:
+            if bar:
+                bar.close()
+
+    if not overlap or len(jobs) < 2:
+        for job in jobs:
+            on_row(job, one(job))
+        return
+    pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="call")
+    try:
+        pending = {pool.submit(one, job): job for job in jobs}
+        while pending:
+            finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for fut in finished:
+                on_row(pending.pop(fut), fut.result())
+    except BaseException:
+        worker.stopping.set()
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    pool.shutdown()
+
+
+def run_batch(paths: list[Path], options: AnalysisOptions, out_dir: Path,
+              quiet: bool = False, ray_address: str | None = None, overlap: bool = True,
+              stream=None) -> int:
+    """Analyze every recording not already done; returns 0 if all succeeded, 1 if any failed.
+
+    `ray_address` spreads the calls over a Ray cluster (`auto`, `ray://host:10001`,
+    `local`); recordings and `out_dir` must then be on a folder every node sees."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    load_playbook(options.playbook_path)  # a bad playbook: one message before any work
+    settings = settings_key(options)
+    stems = report_stems(paths)
+    rows: dict[str, BatchRow] = {}
+    jobs: list[CallJob] = []
+    for path in paths:
+        done = read_done(out_dir, stems[path], path, settings)
+        if done is not None:
+            rows[str(path)] = done
+        else:
+            jobs.append(CallJob(path=os.path.abspath(path), given=str(path), stem=stems[path]))
+    progress = BatchProgress(len(paths), skipped=len(rows), quiet=quiet, stream=stream,
+                             where=f"on the Ray cluster at {ray_address}" if ray_address
+                             else "")
+    progress.start()
+
+    def on_row(job: CallJob, row: BatchRow) -> None:
+        if job.given not in rows:  # a call retried on another worker counts once
+            rows[job.given] = row
+            progress.call_ended(row)
+
+    try:
+        if jobs and ray_address:
+            from desktop.cli.ray_batch import run_on_ray
+
+            run_on_ray(jobs, options, out_dir, settings, ray_address, on_row, progress)
+        elif jobs:
+            worker = CallWorker(options, os.path.abspath(out_dir), str(out_dir), settings)
+            run_local(jobs, worker, on_row, overlap=overlap, bars=not quiet)
+    finally:
+        ordered = [rows[str(p)] for p in paths if str(p) in rows]
+        write_atomic(out_dir / "summary.csv", _summary_csv(ordered))
+    _print_table(ordered)
+    failed = sum(r.status != "ok" for r in ordered)
     if not quiet:
-        print(f"{len(rows) - failed} analysed, {failed} failed; reports in {out_dir}/ "
-              f"(summary.csv)", file=sys.stderr)
+        print(f"callcoach: {progress.closing_line()}; reports in {out_dir}/ (summary.csv)",
+              file=stream or sys.stderr)
     return 1 if failed else 0

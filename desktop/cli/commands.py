@@ -47,6 +47,14 @@ def build_parser() -> argparse.ArgumentParser:
                     help="where several recordings' reports go (default: %(default)s)")
     an.add_argument("--no-transcribe", action="store_true",
                     help="acoustic cues only (no Whisper): fast, no phrase checks")
+    an.add_argument("--ray", metavar="ADDRESS", default=None,
+                    help="spread the recordings over a Ray cluster: 'auto' (the running "
+                         "cluster), 'ray://HOST:10001' (a remote one), 'local' (start one "
+                         "here). Recordings and --out-dir must be on a folder every node "
+                         "sees. Needs pip install 'callcoach[cluster]'")
+    an.add_argument("--no-overlap", action="store_true",
+                    help="several recordings locally: one call at a time (by default the "
+                         "next call is read and measured while this one transcribes)")
     an.add_argument("-q", "--quiet", action="store_true",
                     help="no summary or progress on stderr")
     sub.add_parser("devices", help="list the audio inputs to choose from (live)")
@@ -159,7 +167,8 @@ def _analyze(args: argparse.Namespace) -> int:
     from desktop.cli.batch import expand_recordings, run_batch
 
     paths = expand_recordings(args.recordings)
-    single = len(args.recordings) == 1 and not Path(args.recordings[0]).is_dir()
+    single = (len(args.recordings) == 1 and not Path(args.recordings[0]).is_dir()
+              and not args.ray)
     if single:
         return _analyze_one(args, args.recordings[0])
     if args.json or args.html:
@@ -168,7 +177,12 @@ def _analyze(args: argparse.Namespace) -> int:
     if not paths:
         _error("no audio files found in " + ", ".join(args.recordings))
         return EXIT_FAILED
-    return run_batch(paths, _options(args), Path(args.out_dir), quiet=args.quiet)
+    if args.ray:
+        from desktop.cli.ray_batch import _import_ray
+
+        _import_ray()  # not installed: said before any work
+    return run_batch(paths, _options(args), Path(args.out_dir), quiet=args.quiet,
+                     ray_address=args.ray, overlap=not args.no_overlap)
 
 
 def _open_window() -> int:
@@ -186,6 +200,7 @@ def main(argv: list[str] | None = None) -> int:
     from audio.recording import RecordingError
     from coaching.playbook import PlaybookError
     from desktop.cli.playbook_cli import PlaybookTestError
+    from desktop.cli.ray_batch import ClusterError
     from desktop.crash_log import log_exception
 
     try:
@@ -215,7 +230,7 @@ def main(argv: list[str] | None = None) -> int:
 
             return run_history(args)
         return _open_window()
-    except PlaybookTestError as exc:
+    except (PlaybookTestError, ClusterError) as exc:
         _error(str(exc))
         return EXIT_FAILED
     except (RecordingError, ModelError, PlaybookError, DeviceError) as exc:
