@@ -27,19 +27,18 @@ import math
 import threading
 import zlib
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from audio.model_location import ModelSpec, load_model, resolve_model
 from audio.recording import SAMPLE_RATE
+from audio.turn_windows import Piece, Window, level, pack_turns, place_word
 from coaching.timeline import Speaker, Utterance, Word
 
 __all__ = ["TranscriberConfig", "Transcriber"]
 
-_FRAME = SAMPLE_RATE // 20  # 50 ms, for loudness and quiet split points
-_MIN_PIECE_S = 0.05
 _WHISPER_FRAME_S = 0.01  # a `Segment.seek` is counted in 10-ms feature frames
 _SILENCE_PHRASES = frozenset({
     "you", "thank you", "thank you very much", "thanks", "thanks for watching",
@@ -79,74 +78,6 @@ class TranscriberConfig:
     floor_dbfs: float = -60.0
     window_s: float = 28.0
     gap_s: float = 0.3
-
-
-@dataclass(frozen=True)
-class _Piece:
-    """A stretch of one input segment placed in a window."""
-
-    at: float  # start in the window (s)
-    call_start: float  # start in the call (s)
-    duration: float
-    segment: int  # index of the input segment
-    level_dbfs: float  # its speech level (90th percentile of 50-ms frames)
-
-    @property
-    def at_end(self) -> float:
-        return self.at + self.duration
-
-    @property
-    def shift(self) -> float:
-        return self.call_start - self.at
-
-
-@dataclass
-class _Window:
-    """Turns laid end to end, each followed by `gap_s` of silence, for one Whisper call."""
-
-    pieces: list[_Piece] = field(default_factory=list)
-    chunks: list[np.ndarray] = field(default_factory=list)
-    length_s: float = 0.0
-
-
-def _frame_dbfs(audio: np.ndarray) -> np.ndarray:
-    """Loudness of each 50-ms frame (dBFS, floored at -100)."""
-    n = len(audio) // _FRAME
-    if n == 0:
-        power = np.array([np.mean(audio.astype(np.float64) ** 2)]) if len(audio) else np.zeros(1)
-    else:
-        power = np.mean(audio[: n * _FRAME].astype(np.float64).reshape(n, _FRAME) ** 2, axis=1)
-    return 10 * np.log10(np.maximum(power, 1e-10))
-
-
-def _level(audio: np.ndarray) -> float:
-    """Speech level of a stretch: loud frames count, the silent padding of a turn does not."""
-    return float(np.percentile(_frame_dbfs(audio), 90))
-
-
-def _quietest(audio: np.ndarray, lo: float, hi: float) -> float:
-    """Where to cut a long turn in [lo, hi] (s): the quietest 50 ms, i.e. between words.
-
-    Of frames within 1 dB of the quietest (a pause is flat), the latest: longer pieces.
-    """
-    a, b = int(lo * SAMPLE_RATE), min(int(hi * SAMPLE_RATE), len(audio))
-    if b - a < 2 * _FRAME:
-        return hi
-    levels = _frame_dbfs(audio[a:b])
-    index = int(np.flatnonzero(levels <= levels.min() + 1.0)[-1])
-    return lo + (index + 0.5) * _FRAME / SAMPLE_RATE
-
-
-def _split_long(audio: np.ndarray, start: float, end: float, max_s: float
-                ) -> list[tuple[float, float]]:
-    """Cut a turn longer than a window at quiet points in the last quarter of each window."""
-    parts: list[tuple[float, float]] = []
-    while end - start > max_s:
-        cut = _quietest(audio, start + 0.75 * max_s, start + max_s)
-        parts.append((start, cut))
-        start = cut
-    parts.append((start, end))
-    return parts
 
 
 def _norm(text: str) -> str:
@@ -245,7 +176,7 @@ class Transcriber:
             return False
         return True
 
-    def _silence_phrase(self, piece: _Piece, words: list[Word], no_speech: float,
+    def _silence_phrase(self, piece: Piece, words: list[Word], no_speech: float,
                         reference_dbfs: float) -> bool:
         """A stock phrase Whisper says over silence, heard in a quiet turn or no speech."""
         if _norm(" ".join(w.text for w in words)) not in _SILENCE_PHRASES:
@@ -258,21 +189,21 @@ class Transcriber:
             return True
         return False
 
-    def _window_words(self, window: _Window, reference_dbfs: float
-                      ) -> list[tuple[_Piece, Word]]:
+    def _window_words(self, window: Window, reference_dbfs: float
+                      ) -> list[tuple[Piece, Word]]:
         """Transcribe one window; each kept word with its piece, in call time."""
         cfg = self.config
-        found: list[tuple[_Piece, Word]] = []
+        found: list[tuple[Piece, Word]] = []
         for seg in self._decode(np.concatenate(window.chunks)):
             no_speech = _no_speech(seg)
             if not self._keep_segment(seg, no_speech):
                 continue
-            by_piece: dict[_Piece, list[Word]] = {}
+            by_piece: dict[Piece, list[Word]] = {}
             for w in seg.words:
                 text, w_start, w_end = w.word.strip(), float(w.start), float(w.end)
                 if not any(c.isalnum() for c in text):
                     continue  # a lone punctuation mark, Whisper's way of saying "nothing"
-                piece = _place(window.pieces, w_start, w_end, cfg.gap_s)
+                piece = place_word(window.pieces, w_start, w_end, cfg.gap_s)
                 if piece is None:
                     continue  # in the silence between packed turns
                 stop = piece.call_start + piece.duration
@@ -286,44 +217,15 @@ class Transcriber:
         return found
 
     # -- packing -------------------------------------------------------------------------
-    def _pack(self, audio: np.ndarray, segments: Sequence[tuple[float, float]],
-              origin_s: float) -> list[_Window]:
-        """Lay the segments (call times; audio sample 0 is `origin_s`) out in windows."""
-        cfg = self.config
-        length_s = len(audio) / SAMPLE_RATE
-        gap = np.zeros(int(round(cfg.gap_s * SAMPLE_RATE)), dtype=np.float32)
-        windows: list[_Window] = []
-        current = _Window()
-        covered = 0.0  # audio already packed: overlapping (padded) turns are not sent twice
-        for index in sorted(range(len(segments)), key=lambda i: segments[i]):
-            start = max(segments[index][0] - origin_s, covered, 0.0)
-            end = min(segments[index][1] - origin_s, length_s)
-            if end - start < _MIN_PIECE_S:
-                continue
-            covered = end
-            for a, b in _split_long(audio, start, end, cfg.window_s):
-                clip = audio[int(round(a * SAMPLE_RATE)):int(round(b * SAMPLE_RATE))]
-                duration = len(clip) / SAMPLE_RATE
-                if current.pieces and current.length_s + duration > cfg.window_s:
-                    windows.append(current)
-                    current = _Window()
-                current.pieces.append(_Piece(current.length_s, origin_s + a, duration, index,
-                                             _level(clip)))
-                current.chunks += [clip, gap]
-                current.length_s += duration + cfg.gap_s
-        if current.pieces:
-            windows.append(current)
-        return windows
-
     def _run(self, audio: np.ndarray, speaker: Speaker,
              segments: Sequence[tuple[float, float]], origin_s: float,
              progress: Callable[[float], None] | None,
              cancel: Callable[[], bool] | None) -> list[Utterance]:
         """Pack, transcribe window by window, and gather the words of each segment."""
         audio = np.ascontiguousarray(audio, dtype=np.float32)
-        windows = self._pack(audio, segments, origin_s)
+        windows = pack_turns(audio, segments, origin_s, self.config.window_s, self.config.gap_s)
         speech = [np.concatenate([c for c in w.chunks[::2]]) for w in windows]
-        reference = _level(np.concatenate(speech)) if speech else -100.0
+        reference = level(np.concatenate(speech)) if speech else -100.0
         total = sum(w.length_s for w in windows) or 1.0
         done = 0.0
         by_segment: dict[int, list[Word]] = {}
@@ -400,18 +302,3 @@ def _no_speech(seg: Any) -> float:
     return float(seg.no_speech_prob) if seg.start - opening_s < 1.0 else 0.0
 
 
-def _place(pieces: list[_Piece], start: float, end: float, gap_s: float) -> _Piece | None:
-    """The piece a word (window times) belongs to, or None for a word in the padding.
-
-    Whisper's word times ignore the silence between packed turns: a turn's last word often
-    runs on into the gap or past it. So a word goes to the piece it overlaps most; a word
-    inside the gap (or after the last turn) overlaps none and is dropped. A zero-length
-    word is an alignment artefact of a real token: it goes to the nearest piece.
-    """
-    if end > start:
-        overlaps = [min(end, p.at_end) - max(start, p.at) for p in pieces]
-        best = int(np.argmax(overlaps))
-        return pieces[best] if overlaps[best] > 0 else None
-    distances = [max(p.at - start, start - p.at_end, 0.0) for p in pieces]
-    best = int(np.argmin(distances))
-    return pieces[best] if distances[best] <= gap_s else None
