@@ -37,7 +37,7 @@ from audio.recording import SAMPLE_RATE
 from audio.turn_windows import Piece, Window, level, pack_turns, place_word
 from coaching.timeline import Speaker, Utterance, Word
 
-__all__ = ["TranscriberConfig", "Transcriber"]
+__all__ = ["TranscriberConfig", "Transcriber", "ChannelTurns"]
 
 _WHISPER_FRAME_S = 0.01  # a `Segment.seek` is counted in 10-ms feature frames
 _SILENCE_PHRASES = frozenset({
@@ -46,6 +46,9 @@ _SILENCE_PHRASES = frozenset({
     "please subscribe", "subscribe", "bye",
 })
 log = logging.getLogger(__name__)
+
+ChannelTurns = tuple[Speaker, np.ndarray, Sequence[tuple[float, float]]]
+"""(speaker, the channel's audio from call time 0, its turns in call seconds)"""
 
 
 @dataclass(frozen=True)
@@ -65,6 +68,7 @@ class TranscriberConfig:
         floor_dbfs: the level under which a turn is silence whatever the speaker's level.
         window_s: audio per Whisper call (under its 30-s input, leaving room to end).
         gap_s: silence between packed turns.
+        batch_size: windows decoded together by `transcribe_channels`.
     """
 
     model: str | None = None
@@ -78,6 +82,7 @@ class TranscriberConfig:
     floor_dbfs: float = -60.0
     window_s: float = 28.0
     gap_s: float = 0.3
+    batch_size: int = 8
 
 
 def _norm(text: str) -> str:
@@ -189,12 +194,13 @@ class Transcriber:
             return True
         return False
 
-    def _window_words(self, window: Window, reference_dbfs: float
+    def _window_words(self, window: Window, segments: list[Any], reference_dbfs: float
                       ) -> list[tuple[Piece, Word]]:
-        """Transcribe one window; each kept word with its piece, in call time."""
+        """A window's kept words (Whisper's `segments` for it), each with its piece, in
+        call time."""
         cfg = self.config
         found: list[tuple[Piece, Word]] = []
-        for seg in self._decode(np.concatenate(window.chunks)):
+        for seg in segments:
             no_speech = _no_speech(seg)
             if not self._keep_segment(seg, no_speech):
                 continue
@@ -217,35 +223,70 @@ class Transcriber:
         return found
 
     # -- packing -------------------------------------------------------------------------
+    def _pack(self, audio: np.ndarray, segments: Sequence[tuple[float, float]],
+              origin_s: float) -> tuple[list[Window], float]:
+        """The channel's windows, and its speech level (the reference for quiet turns)."""
+        audio = np.ascontiguousarray(audio, dtype=np.float32)
+        windows = pack_turns(audio, segments, origin_s, self.config.window_s, self.config.gap_s)
+        speech = [np.concatenate([c for c in w.chunks[::2]]) for w in windows]
+        return windows, (level(np.concatenate(speech)) if speech else -100.0)
+
     def _run(self, audio: np.ndarray, speaker: Speaker,
              segments: Sequence[tuple[float, float]], origin_s: float,
              progress: Callable[[float], None] | None,
              cancel: Callable[[], bool] | None) -> list[Utterance]:
         """Pack, transcribe window by window, and gather the words of each segment."""
-        audio = np.ascontiguousarray(audio, dtype=np.float32)
-        windows = pack_turns(audio, segments, origin_s, self.config.window_s, self.config.gap_s)
-        speech = [np.concatenate([c for c in w.chunks[::2]]) for w in windows]
-        reference = level(np.concatenate(speech)) if speech else -100.0
+        windows, reference = self._pack(audio, segments, origin_s)
         total = sum(w.length_s for w in windows) or 1.0
         done = 0.0
-        by_segment: dict[int, list[Word]] = {}
+        found: list[tuple[Piece, Word]] = []
         for window in windows:
             if cancel is not None and cancel():
                 break
-            for piece, word in self._window_words(window, reference):
-                by_segment.setdefault(piece.segment, []).append(word)
+            found += self._window_words(window, self._decode(np.concatenate(window.chunks)),
+                                        reference)
             done += window.length_s
             if progress is not None:
                 progress(min(1.0, done / total))
         if progress is not None and not windows:
             progress(1.0)
-        utterances = []
-        for words in by_segment.values():
-            words.sort(key=lambda w: w.start)
-            utterances.append(Utterance(speaker, words[0].start, max(w.end for w in words),
-                                        " ".join(w.text for w in words), tuple(words)))
-        utterances.sort(key=lambda u: u.start)
-        return utterances
+        return _utterances(speaker, found)
+
+    def _run_batched(self, channels: Sequence[ChannelTurns],
+                     progress: Callable[[float], None] | None,
+                     cancel: Callable[[], bool] | None) -> list[Utterance]:
+        """Every channel's windows in one queue, decoded several at a time."""
+        queue: list[tuple[int, Window, float]] = []
+        for index, (_, audio, segments) in enumerate(channels):
+            windows, reference = self._pack(audio, segments, 0.0)
+            queue += [(index, window, reference) for window in windows]
+        total = sum(w.length_s for _, w, _ in queue) or 1.0
+        done = 0.0
+
+        def after_batch(finished: list[int]) -> bool:
+            nonlocal done
+            done += sum(queue[i][1].length_s for i in finished)
+            if progress is not None:
+                progress(min(1.0, done / total))
+            return cancel is not None and cancel()
+
+        decoded: list[list[Any]] = []
+        if queue and not (cancel is not None and cancel()):
+            from audio.batched_decode import decode_windows  # faster-whisper: loaded late
+
+            self.load()
+            decoded = decode_windows(
+                self._model, [np.concatenate(w.chunks) for _, w, _ in queue],
+                language=self.config.language, beam_size=self.config.beam_size,
+                batch_size=self.config.batch_size, lock=self._lock, after_batch=after_batch)
+        if progress is not None and not queue:
+            progress(1.0)
+        found: list[list[tuple[Piece, Word]]] = [[] for _ in channels]
+        for (index, window, reference), segments in zip(queue, decoded, strict=False):
+            found[index] += self._window_words(window, segments, reference)
+        return sorted((u for (speaker, _, _), words in zip(channels, found, strict=True)
+                       for u in _utterances(speaker, words)),
+                      key=lambda u: (u.start, u.speaker))
 
     # -- public --------------------------------------------------------------------------
     def transcribe_utterance(self, audio: np.ndarray, speaker: Speaker,
@@ -290,6 +331,44 @@ class Transcriber:
             audio.model_location.ModelError: the model cannot be loaded.
         """
         return self._run(audio, speaker, segments, 0.0, progress, cancel)
+
+    def transcribe_channels(self, channels: Sequence[ChannelTurns],
+                            progress: Callable[[float], None] | None = None,
+                            cancel: Callable[[], bool] | None = None) -> list[Utterance]:
+        """Every speech turn of a recorded call's channels, windows decoded in batches.
+
+        The same words as `transcribe_segments` on each channel (within Whisper's own
+        batch/no-batch variation, `audio.batched_decode`), several times faster on a CPU:
+        both speakers' windows go into one queue, `batch_size` at a time.
+
+        Args:
+            channels: (speaker, channel audio, turns) per channel, as for
+                `transcribe_segments`.
+            progress: called with the fraction done (0..1) after each batch.
+            cancel: polled before the first batch and after each; when it returns True
+                the rest is skipped and what is done so far is returned.
+
+        Returns:
+            Every channel's utterances, in call order.
+
+        Raises:
+            audio.model_location.ModelError: the model cannot be loaded.
+        """
+        return self._run_batched(channels, progress, cancel)
+
+
+def _utterances(speaker: Speaker, found: list[tuple[Piece, Word]]) -> list[Utterance]:
+    """The words gathered into one utterance per input segment, in call order."""
+    by_segment: dict[int, list[Word]] = {}
+    for piece, word in found:
+        by_segment.setdefault(piece.segment, []).append(word)
+    utterances = []
+    for words in by_segment.values():
+        words.sort(key=lambda w: w.start)
+        utterances.append(Utterance(speaker, words[0].start, max(w.end for w in words),
+                                    " ".join(w.text for w in words), tuple(words)))
+    utterances.sort(key=lambda u: u.start)
+    return utterances
 
 
 def _no_speech(seg: Any) -> float:
