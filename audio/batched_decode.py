@@ -36,17 +36,31 @@ _MAX_INITIAL_TIMESTAMP_S = 1.0
 
 @dataclass
 class _Job:
-    """One window being decoded: its features and how far the decoding has got."""
+    """One window: its features, its segments so far, the stretches still to decode."""
 
     index: int
     features: np.ndarray  # (mels, frames + 1), as the feature extractor returns it
-    seek: int = 0  # in feature frames (10 ms)
-    last_speech_s: float = 0.0
     segments: list[Segment] = field(default_factory=list)
+    last_speech_s: float = 0.0  # end of the last word heard (window time)
+    left: int = 1  # stretches of it still to decode
 
     @property
     def content_frames(self) -> int:
         return self.features.shape[-1] - 1
+
+
+@dataclass(frozen=True)
+class _Span:
+    """Frames [start, end) of a job's window, placed at frame `at` of one Whisper input."""
+
+    job: _Job
+    start: int
+    end: int
+    at: int = 0
+
+    @property
+    def length(self) -> int:
+        return self.end - self.start
 
 
 def decode_windows(model: Any, windows: Sequence[np.ndarray], *, language: str = "en",
@@ -56,88 +70,180 @@ def decode_windows(model: Any, windows: Sequence[np.ndarray], *, language: str =
                    ) -> list[list[Segment]]:
     """Each window's Whisper segments (times within the window), decoded in batches.
 
+    The first round gives each window an input of its own, as `WhisperModel.transcribe`
+    would. A decode that stops short leaves the rest of its window (often a few seconds)
+    for the next round, where such rests share inputs, packed like the windows' turns
+    with a short silence between them: one encoder pass for several rests.
+
     Args:
         model: a loaded `faster_whisper.WhisperModel`.
         windows: 16 kHz mono float32 audio, each at most 30 s.
         language: the language spoken.
         beam_size: 1 for greedy decoding.
-        batch_size: windows per encoder/decoder batch.
+        batch_size: inputs per decoder batch.
         lock: held during each batch (the model decodes one batch at a time; others
             sharing it get their turn between batches).
         after_batch: called with the indices of the windows a batch finished; when it
-            returns True the rest is skipped (those windows get no segments).
+            returns True the rest is skipped (those windows keep what they have).
 
     Returns:
         One list of segments per window, in the order given.
     """
     tokenizer = Tokenizer(model.hf_tokenizer, model.model.is_multilingual,
                           task="transcribe", language=language)
-    prompt = model.get_prompt(tokenizer, [], without_timestamps=False)
-    suppress = get_suppressed_tokens(tokenizer, [-1])
-    pending = [_Job(i, model.feature_extractor(np.ascontiguousarray(w, np.float32)))
-               for i, w in enumerate(windows)]
-    jobs = list(pending)
-    while pending:
-        still: list[_Job] = []
-        for first in range(0, len(pending), batch_size):
-            batch = pending[first:first + batch_size]
+    setup = _Setup(model, tokenizer, model.get_prompt(tokenizer, [], without_timestamps=False),
+                   get_suppressed_tokens(tokenizer, [-1]), beam_size)
+    jobs = [_Job(i, model.feature_extractor(np.ascontiguousarray(w, np.float32)))
+            for i, w in enumerate(windows)]
+    inputs = [[_Span(job, 0, job.content_frames)] for job in jobs]
+    while inputs:
+        rests: list[_Span] = []
+        for first in range(0, len(inputs), batch_size):
+            batch = inputs[first:first + batch_size]
             with lock or nullcontext():
-                _decode_batch(model, tokenizer, prompt, suppress, beam_size, batch)
-            unfinished = [job for job in batch if job.seek < job.content_frames]
-            still += unfinished
-            finished = [job.index for job in batch if job not in unfinished]
+                left = _decode_batch(setup, batch)
+            rests += left
+            for spans in batch:
+                for span in spans:
+                    span.job.left -= 1
+            for span in left:
+                span.job.left += 1
+            finished = sorted({span.job.index for spans in batch for span in spans
+                               if span.job.left == 0})
             if after_batch is not None and after_batch(finished):
                 return [job.segments for job in jobs]
-        pending = still
+        inputs = _pack_rests(rests, model.feature_extractor.nb_max_frames)
     return [job.segments for job in jobs]
 
 
-def _decode_batch(model: Any, tokenizer: Tokenizer, prompt: list[int],
-                  suppress: tuple[int, ...], beam_size: int, batch: list[_Job]) -> None:
-    """One encoder pass and one greedy decode for the batch; each job's segments and seek."""
-    per_frame_s = model.feature_extractor.time_per_frame
+_GAP_FRAMES = 30  # 0.3 s of silence between packed rests, as between packed turns
+_REST_FILL = 0.93  # of Whisper's 30-s input: leave room to end, as the windows do
+
+
+def _pack_rests(rests: list[_Span], max_frames: int) -> list[list[_Span]]:
+    """The rests of stopped decodes laid end to end in inputs of up to ~28 s."""
+    inputs: list[list[_Span]] = []
+    at = 0
+    for span in rests:
+        if inputs and at + span.length <= _REST_FILL * max_frames:
+            inputs[-1].append(_Span(span.job, span.start, span.end, at))
+        else:
+            inputs.append([_Span(span.job, span.start, span.end, 0)])
+            at = 0
+        at = inputs[-1][-1].at + span.length + _GAP_FRAMES
+    return inputs
+
+
+@dataclass(frozen=True)
+class _Setup:
+    model: Any
+    tokenizer: Tokenizer
+    prompt: list[int]
+    suppress: tuple[int, ...]
+    beam_size: int
+
+
+def _input_features(spans: list[_Span], max_frames: int) -> np.ndarray:
+    """The spans' features end to end, each followed by its window's silence, to 30 s."""
+    parts = []
+    for span in spans:
+        job = span.job
+        parts.append(job.features[:, span.start:span.end])
+        if len(spans) > 1:
+            parts.append(np.full((job.features.shape[0], _GAP_FRAMES), job.features.min(),
+                                 np.float32))
+    return pad_or_trim(np.concatenate(parts, axis=1)[:, :max_frames], max_frames)
+
+
+def _decode_batch(setup: _Setup, batch: list[list[_Span]]) -> list[_Span]:
+    """Encode and decode a batch of inputs; each job gets its segments. Returns the rests."""
+    model = setup.model
     max_frames = model.feature_extractor.nb_max_frames
-    sizes = [min(max_frames, job.content_frames - job.seek) for job in batch]
-    features = np.stack([pad_or_trim(job.features[:, job.seek:job.seek + size])
-                         for job, size in zip(batch, sizes, strict=True)])
-    encoded = model.encode(features)
+    # One input at a time through the encoder (batching it saves no time on a CPU and
+    # its attention scores grow with the batch: ~110 MB per input), decoded together.
+    encoded = [model.encode(_input_features(spans, max_frames)) for spans in batch]
     results = model.model.generate(
-        encoded, [list(prompt) for _ in batch], beam_size=beam_size, patience=1.0,
+        ctranslate2.StorageView.from_array(np.concatenate([np.asarray(e) for e in encoded])),
+        [list(setup.prompt) for _ in batch], beam_size=setup.beam_size, patience=1.0,
         length_penalty=1.0, repetition_penalty=1.0, no_repeat_ngram_size=0,
         max_length=model.max_length, return_scores=True, return_no_speech_prob=True,
-        suppress_blank=True, suppress_tokens=list(suppress),
+        suppress_blank=True, suppress_tokens=list(setup.suppress),
         max_initial_timestamp_index=int(round(_MAX_INITIAL_TIMESTAMP_S
                                               / model.time_precision)))
-    # Word alignment one window at a time: faster-whisper's heuristics carry the previous
-    # word's end from one input to the next, which across windows would be wrong.
-    encoded_rows = np.asarray(encoded)
-    for row, (job, size, result) in enumerate(zip(batch, sizes, results, strict=True)):
-        tokens = list(result.sequences_ids[0])
-        avg_logprob = result.scores[0] * len(tokens) / (len(tokens) + 1)
-        start_seek = job.seek
-        pieces, job.seek, heard_to_end = _split_at_timestamps(
-            tokenizer, tokens, start_seek, size, per_frame_s, model.time_precision,
-            model.input_stride)
-        one = ctranslate2.StorageView.from_array(
-            np.ascontiguousarray(encoded_rows[row:row + 1]))
-        job.last_speech_s = model.add_word_timestamps(
-            [pieces], tokenizer, one, size, _PREPEND, _APPEND,
-            last_speech_timestamp=job.last_speech_s) or job.last_speech_s
-        if not heard_to_end:  # go on from the last word heard, as the one-window path does
-            ends = [w["end"] for piece in pieces for w in piece.get("words", [])]
-            end = ends[-1] if ends else (pieces[-1]["end"] if pieces else None)
-            if end is not None and end > start_seek * per_frame_s:
-                job.seek = round(end * model.frames_per_second)
-        for piece in pieces:
-            text = tokenizer.decode(piece["tokens"])
-            if piece["start"] == piece["end"] or not text.strip():
-                continue
+    rests: list[_Span] = []
+    for spans, one, result in zip(batch, encoded, results, strict=True):
+        rests += _take_words(setup, spans, one, result)
+    return rests
+
+
+def _take_words(setup: _Setup, spans: list[_Span], encoded: Any, result: Any
+                ) -> list[_Span]:
+    """One decode's segments, word-aligned and handed to their windows; the rests."""
+    model, tokenizer = setup.model, setup.tokenizer
+    per_frame_s = model.feature_extractor.time_per_frame
+    size = min(model.feature_extractor.nb_max_frames,
+               spans[-1].at + spans[-1].length)
+    tokens = list(result.sequences_ids[0])
+    avg_logprob = result.scores[0] * len(tokens) / (len(tokens) + 1)
+    pieces, heard, heard_to_end = _split_at_timestamps(
+        tokenizer, tokens, 0, size, per_frame_s, model.time_precision, model.input_stride)
+    # Word alignment input by input: faster-whisper's heuristics for a word after a pause
+    # look at the previous word's end, which must be this window's, not another's.
+    first = spans[0]
+    last_speech = first.job.last_speech_s - first.start * per_frame_s if len(spans) == 1 else 0.0
+    model.add_word_timestamps([pieces], tokenizer, encoded, size, _PREPEND, _APPEND,
+                              last_speech_timestamp=last_speech)
+    if not heard_to_end:  # go on from the last word heard, as the one-window path does
+        ends = [w["end"] for piece in pieces for w in piece.get("words", [])]
+        end = ends[-1] if ends else (pieces[-1]["end"] if pieces else None)
+        if end is not None and end > 0:
+            heard = round(end * model.frames_per_second)
+    if heard <= 0:
+        heard = size  # no progress at all: never decode the same input again
+    for piece in pieces:
+        text = tokenizer.decode(piece["tokens"])
+        if piece["start"] == piece["end"] or not text.strip():
+            continue
+        for span, words in _words_by_span(spans, piece.get("words", []), per_frame_s):
+            shift = (span.start - span.at) * per_frame_s
+            moved = [Word(start=w["start"] + shift, end=w["end"] + shift, word=w["word"],
+                          probability=w["probability"]) for w in words]
+            job = span.job
+            job.last_speech_s = max(job.last_speech_s, moved[-1].end) if moved else \
+                job.last_speech_s
             job.segments.append(Segment(
-                id=len(job.segments) + 1, seek=start_seek, start=piece["start"],
-                end=piece["end"], text=text, tokens=piece["tokens"],
-                avg_logprob=avg_logprob, compression_ratio=0.0,
-                no_speech_prob=result.no_speech_prob, temperature=0.0,
-                words=[Word(**w) for w in piece.get("words", [])]))
+                id=len(job.segments) + 1, seek=span.start,
+                start=(moved[0].start if len(spans) > 1 else piece["start"] + shift),
+                end=(moved[-1].end if len(spans) > 1 else piece["end"] + shift),
+                text=("".join(w.word for w in moved) if len(spans) > 1 else text),
+                tokens=piece["tokens"], avg_logprob=avg_logprob, compression_ratio=0.0,
+                # Whisper's no-speech verdict is about the opening of its input only
+                no_speech_prob=result.no_speech_prob if span is first else 0.0,
+                temperature=0.0, words=moved))
+    rests = []
+    for span in spans:
+        if heard < span.at + span.length:
+            rests.append(_Span(span.job, span.start + max(0, heard - span.at), span.end))
+    return rests
+
+
+def _words_by_span(spans: list[_Span], words: list[dict], per_frame_s: float
+                   ) -> list[tuple[_Span, list[dict]]]:
+    """A segment's words grouped by the span they fall in (most overlap, else nearest)."""
+    if len(spans) == 1:
+        return [(spans[0], words)]
+    groups: dict[int, list[dict]] = {}
+    for w in words:
+        best = min(range(len(spans)), key=lambda i: _distance(spans[i], w, per_frame_s))
+        groups.setdefault(best, []).append(w)
+    return [(spans[i], group) for i, group in sorted(groups.items())]
+
+
+def _distance(span: _Span, word: dict, per_frame_s: float) -> float:
+    """How far a word (input times) is from a span: minus the overlap when they overlap."""
+    a, b = span.at * per_frame_s, (span.at + span.length) * per_frame_s
+    overlap = min(word["end"], b) - max(word["start"], a)
+    return -overlap if overlap > 0 else max(a - word["end"], word["start"] - b, 0.0)
 
 
 def _split_at_timestamps(tokenizer: Tokenizer, tokens: list[int], seek: int, size: int,
