@@ -1,12 +1,13 @@
 """Whisper (faster-whisper) on speech turns only, with word times in call time.
 
-Two entry points for the one model: `transcribe_utterance` for the live engine (each
-utterance as it ends) and `transcribe_segments` for a recorded call. Whisper pads its
-input to 30 s, so one call costs the same for a 1-s "yes" as for 28 s of speech; a call
-has hundreds of turns, so the recorded-call path packs a speaker's turns into windows of
-up to ~28 s (turns joined by a short silence, so Whisper hears the boundary) and pays the
+Entry points for the one model: `transcribe_utterance` for the live engine (each
+utterance as it ends), `transcribe_channels` for a recorded call and `transcribe_segments`
+for one channel of one. Whisper pads its input to 30 s, so one call costs the same for a
+1-s "yes" as for 28 s of speech; a call has hundreds of turns, so the recorded-call path
+packs a speaker's turns into windows of up to ~28 s (`audio.turn_windows`) and pays the
 fixed cost once per window. A map from window time to call time brings every word back
-to its turn.
+to its turn. `transcribe_channels` puts both speakers' windows in one queue and decodes
+them several at a time (`audio.batched_decode`); `transcribe_segments` one at a time.
 
 Whisper's known failure modes are guarded here rather than trusted away:
   - only VAD speech is given to it (the caller's turns), never long silence;
