@@ -1,4 +1,4 @@
-"""Whisper on many audio windows at once: one encoder pass and one greedy decode per batch.
+"""Whisper on many audio windows at once: one greedy decode for a batch of them.
 
 `WhisperModel.transcribe` runs one 30-s window at a time, so on a CPU each decoding step
 multiplies a matrix by one vector; several windows decoded together turn those into
@@ -8,7 +8,12 @@ callcoach uses (greedy, no temperature fallback, no previous-text prompt, no VAD
 timestamps), up to Whisper's own batch/no-batch variation:
   - each window's features are its own (Whisper normalises loudness per input);
   - a decode that stops before the window's end (its last segment unfinished) goes on
-    from the last word heard, as the one-window path does, in the next round's batch;
+    from the last word heard, as the one-window path does, in the next round; there the
+    rests of several windows (a few seconds each) share one input, 0.3 s of silence
+    between them, so the encoder runs once for them all (the one difference in context
+    from the one-window path: a rest may hear another window's rest after it);
+  - the encoder takes one input at a time (on a CPU a batch is no faster per input and
+    its attention scores take ~110 MB per input) and the decoder the whole batch;
   - word times are aligned window by window (the one-window path's heuristics for a
     word after a pause depend on that window's previous word, not another window's).
 Times are within each window. Segments are faster-whisper's own `Segment`s.

@@ -125,24 +125,44 @@ def test_cancel_stops_after_the_batch_in_hand(tiny: Transcriber,
     assert small.transcribe_channels(channels, cancel=lambda: True) == []
 
 
-def test_a_decode_that_stops_short_goes_on_like_whisper_alone(
+class CountingEncodes:
+    """The real model, counting its encoder passes."""
+
+    def __init__(self, model) -> None:
+        self._model, self.encodes = model, 0
+
+    def __getattr__(self, name: str):
+        return getattr(self._model, name)
+
+    def encode(self, features):
+        self.encodes += 1
+        return self._model.encode(features)
+
+
+def test_decodes_that_stop_short_go_on_like_whisper_alone(
         tiny: Transcriber, speech: dict[str, np.ndarray]) -> None:
     # Over 30 s of speech: Whisper's first decode covers 30 s and a second one the rest,
-    # both in `WhisperModel.transcribe` and here (the second in the next round's batch).
-    long = np.concatenate([speech["jfk"]] * 3)
-    windows = [long, speech["left"], speech["right"]]
-    model = tiny._model
-    batched = decode_windows(model, windows, batch_size=2)
+    # in `WhisperModel.transcribe` and here; here the two windows' rests share one input.
+    windows = [np.concatenate([speech["jfk"]] * 3),
+               np.concatenate([speech["left"], speech["right"]] * 3 + [speech["left"]]),
+               speech["right"]]
+    counting = CountingEncodes(tiny._model)
+    batched = decode_windows(counting, windows, batch_size=2)
+    decodes_alone = 0
     for audio, got in zip(windows, batched, strict=True):
-        alone, _ = model.transcribe(audio, language="en", beam_size=1, word_timestamps=True,
-                                    vad_filter=False, condition_on_previous_text=False,
-                                    temperature=0.0, no_speech_threshold=None,
-                                    log_prob_threshold=None, compression_ratio_threshold=None)
+        alone, _ = tiny._model.transcribe(
+            audio, language="en", beam_size=1, word_timestamps=True, vad_filter=False,
+            condition_on_previous_text=False, temperature=0.0, no_speech_threshold=None,
+            log_prob_threshold=None, compression_ratio_threshold=None)
         alone = list(alone)
+        decodes_alone += len({s.seek for s in alone})
         ref = [w.word.strip().lower() for s in alone for w in s.words]
         hyp = [w.word.strip().lower() for s in got for w in s.words]
         assert word_errors(ref, hyp) <= max(1, len(ref) // 20), (ref, hyp)
-        assert len({s.seek for s in got}) == len({s.seek for s in alone})  # as many decodes
         times = [w.start for s in got for w in s.words]
         assert times == sorted(times) and times[-1] <= len(audio) / SR
+        assert len(audio) / SR - times[-1] < 3.0  # heard to the end of the window
+    assert decodes_alone == 5  # 2 + 2 + 1
+    assert counting.encodes == 4  # 3 windows, then both rests in one input
     assert " ".join(s.text for s in batched[0]).lower().count("ask not") == 3
+    assert " ".join(s.text for s in batched[1]).lower().count("horizon") == 3
