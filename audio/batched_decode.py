@@ -8,10 +8,11 @@ callcoach uses (greedy, no temperature fallback, no previous-text prompt, no VAD
 timestamps), up to Whisper's own batch/no-batch variation:
   - each window's features are its own (Whisper normalises loudness per input);
   - a decode that stops before the window's end (its last segment unfinished) goes on
-    from the last word heard, as the one-window path does, in the next round; there the
-    rests of several windows (a few seconds each) share one input, 0.3 s of silence
-    between them, so the encoder runs once for them all (the one difference in context
-    from the one-window path: a rest may hear another window's rest after it);
+    from the last word heard, as the one-window path does, in the next round; with
+    `share_rests` the rests of several windows (a few seconds each) share one input,
+    0.3 s of silence between them, so the encoder runs once for them all (a difference
+    in context from the one-window path: a rest hears another window's rest after it,
+    and ~1% of words come out differently);
   - the encoder takes one input at a time (on a CPU a batch is no faster per input and
     its attention scores take ~110 MB per input) and the decoder the whole batch;
   - word times are aligned window by window (the one-window path's heuristics for a
@@ -70,15 +71,15 @@ class _Span:
 
 def decode_windows(model: Any, windows: Sequence[np.ndarray], *, language: str = "en",
                    beam_size: int = 1, batch_size: int = 8,
-                   lock: AbstractContextManager | None = None,
+                   share_rests: bool = False, lock: AbstractContextManager | None = None,
                    after_batch: Callable[[list[int]], bool] | None = None
                    ) -> list[list[Segment]]:
     """Each window's Whisper segments (times within the window), decoded in batches.
 
     The first round gives each window an input of its own, as `WhisperModel.transcribe`
     would. A decode that stops short leaves the rest of its window (often a few seconds)
-    for the next round, where such rests share inputs, packed like the windows' turns
-    with a short silence between them: one encoder pass for several rests.
+    for the next round, in an input of its own, or with `share_rests` packed with other
+    rests like the windows' turns, a short silence between them.
 
     Args:
         model: a loaded `faster_whisper.WhisperModel`.
@@ -86,6 +87,8 @@ def decode_windows(model: Any, windows: Sequence[np.ndarray], *, language: str =
         language: the language spoken.
         beam_size: 1 for greedy decoding.
         batch_size: inputs per decoder batch.
+        share_rests: the rests of decodes that stop short share inputs (one encoder pass
+            for several); False gives each its own, exactly as the one-window path.
         lock: held during each batch (the model decodes one batch at a time; others
             sharing it get their turn between batches).
         after_batch: called with the indices of the windows a batch finished; when it
@@ -117,7 +120,8 @@ def decode_windows(model: Any, windows: Sequence[np.ndarray], *, language: str =
                                if span.job.left == 0})
             if after_batch is not None and after_batch(finished):
                 return [job.segments for job in jobs]
-        inputs = _pack_rests(rests, model.feature_extractor.nb_max_frames)
+        inputs = (_pack_rests(rests, model.feature_extractor.nb_max_frames) if share_rests
+                  else [[span] for span in rests])
     return [job.segments for job in jobs]
 
 

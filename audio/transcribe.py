@@ -70,6 +70,8 @@ class TranscriberConfig:
         window_s: audio per Whisper call (under its 30-s input, leaving room to end).
         gap_s: silence between packed turns.
         batch_size: windows decoded together by `transcribe_channels`.
+        share_rests: there, the rests of decodes that stop short share one input: fewer
+            encoder passes (~10% less CPU), but ~1% of words differ from one by one.
     """
 
     model: str | None = None
@@ -84,6 +86,7 @@ class TranscriberConfig:
     window_s: float = 28.0
     gap_s: float = 0.3
     batch_size: int = 8
+    share_rests: bool = False
 
 
 def _norm(text: str) -> str:
@@ -279,7 +282,8 @@ class Transcriber:
             decoded = decode_windows(
                 self._model, [np.concatenate(w.chunks) for _, w, _ in queue],
                 language=self.config.language, beam_size=self.config.beam_size,
-                batch_size=self.config.batch_size, lock=self._lock, after_batch=after_batch)
+                batch_size=self.config.batch_size, share_rests=self.config.share_rests,
+                lock=self._lock, after_batch=after_batch)
         if progress is not None and not queue:
             progress(1.0)
         found: list[list[tuple[Piece, Word]]] = [[] for _ in channels]
