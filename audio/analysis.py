@@ -98,26 +98,16 @@ def _analyze_channels(rec: Recording, config: ChannelConfig
 def _transcribe(rec: Recording, transcriber: Transcriber,
                 turns: dict[str, list[SpeechTurn]], report: Callable[[float], None],
                 cancel: Callable[[], bool] | None) -> list[Utterance]:
-    """Each speaker's turns, the longer channel's share of progress by its speech time."""
+    """Both speakers' turns, their windows decoded together in batches."""
     channels = [(AGENT, rec.agent)]
     if rec.customer is not None:
         channels.append((CUSTOMER, rec.customer))
-    speech = {spk: sum(t.duration for t in turns[spk]) for spk, _ in channels}
-    total = sum(speech.values()) or 1.0
-    done = 0.0
-    utterances: list[Utterance] = []
-    for speaker, samples in channels:
-        segments = _pad_segments(turns[speaker], len(samples) / SAMPLE_RATE)
-        if segments:
-            share = speech[speaker] / total
-            base = done
-            utterances += transcriber.transcribe_segments(
-                samples, speaker, segments,
-                progress=lambda f, b=base, s=share: report(b + f * s), cancel=cancel)
-            done += share
-        if cancel and cancel():
-            raise AnalysisCancelled()
-    utterances.sort(key=lambda u: (u.start, u.speaker))
+    utterances = transcriber.transcribe_channels(
+        [(speaker, samples, _pad_segments(turns[speaker], len(samples) / SAMPLE_RATE))
+         for speaker, samples in channels if turns[speaker]],
+        progress=report, cancel=cancel)
+    if cancel and cancel():
+        raise AnalysisCancelled()
     return utterances
 
 

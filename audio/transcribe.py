@@ -1,12 +1,13 @@
 """Whisper (faster-whisper) on speech turns only, with word times in call time.
 
-Two entry points for the one model: `transcribe_utterance` for the live engine (each
-utterance as it ends) and `transcribe_segments` for a recorded call. Whisper pads its
-input to 30 s, so one call costs the same for a 1-s "yes" as for 28 s of speech; a call
-has hundreds of turns, so the recorded-call path packs a speaker's turns into windows of
-up to ~28 s (turns joined by a short silence, so Whisper hears the boundary) and pays the
+Entry points for the one model: `transcribe_utterance` for the live engine (each
+utterance as it ends), `transcribe_channels` for a recorded call and `transcribe_segments`
+for one channel of one. Whisper pads its input to 30 s, so one call costs the same for a
+1-s "yes" as for 28 s of speech; a call has hundreds of turns, so the recorded-call path
+packs a speaker's turns into windows of up to ~28 s (`audio.turn_windows`) and pays the
 fixed cost once per window. A map from window time to call time brings every word back
-to its turn.
+to its turn. `transcribe_channels` puts both speakers' windows in one queue and decodes
+them several at a time (`audio.batched_decode`); `transcribe_segments` one at a time.
 
 Whisper's known failure modes are guarded here rather than trusted away:
   - only VAD speech is given to it (the caller's turns), never long silence;
@@ -27,19 +28,18 @@ import math
 import threading
 import zlib
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from audio.model_location import ModelSpec, load_model, resolve_model
 from audio.recording import SAMPLE_RATE
+from audio.turn_windows import Piece, Window, level, pack_turns, place_word
 from coaching.timeline import Speaker, Utterance, Word
 
-__all__ = ["TranscriberConfig", "Transcriber"]
+__all__ = ["TranscriberConfig", "Transcriber", "ChannelTurns"]
 
-_FRAME = SAMPLE_RATE // 20  # 50 ms, for loudness and quiet split points
-_MIN_PIECE_S = 0.05
 _WHISPER_FRAME_S = 0.01  # a `Segment.seek` is counted in 10-ms feature frames
 _SILENCE_PHRASES = frozenset({
     "you", "thank you", "thank you very much", "thanks", "thanks for watching",
@@ -47,6 +47,9 @@ _SILENCE_PHRASES = frozenset({
     "please subscribe", "subscribe", "bye",
 })
 log = logging.getLogger(__name__)
+
+ChannelTurns = tuple[Speaker, np.ndarray, Sequence[tuple[float, float]]]
+"""(speaker, the channel's audio from call time 0, its turns in call seconds)"""
 
 
 @dataclass(frozen=True)
@@ -66,6 +69,9 @@ class TranscriberConfig:
         floor_dbfs: the level under which a turn is silence whatever the speaker's level.
         window_s: audio per Whisper call (under its 30-s input, leaving room to end).
         gap_s: silence between packed turns.
+        batch_size: windows decoded together by `transcribe_channels`.
+        share_rests: there, the rests of decodes that stop short share one input: fewer
+            encoder passes (~10% less CPU), but ~1% of words differ from one by one.
     """
 
     model: str | None = None
@@ -79,74 +85,8 @@ class TranscriberConfig:
     floor_dbfs: float = -60.0
     window_s: float = 28.0
     gap_s: float = 0.3
-
-
-@dataclass(frozen=True)
-class _Piece:
-    """A stretch of one input segment placed in a window."""
-
-    at: float  # start in the window (s)
-    call_start: float  # start in the call (s)
-    duration: float
-    segment: int  # index of the input segment
-    level_dbfs: float  # its speech level (90th percentile of 50-ms frames)
-
-    @property
-    def at_end(self) -> float:
-        return self.at + self.duration
-
-    @property
-    def shift(self) -> float:
-        return self.call_start - self.at
-
-
-@dataclass
-class _Window:
-    """Turns laid end to end, each followed by `gap_s` of silence, for one Whisper call."""
-
-    pieces: list[_Piece] = field(default_factory=list)
-    chunks: list[np.ndarray] = field(default_factory=list)
-    length_s: float = 0.0
-
-
-def _frame_dbfs(audio: np.ndarray) -> np.ndarray:
-    """Loudness of each 50-ms frame (dBFS, floored at -100)."""
-    n = len(audio) // _FRAME
-    if n == 0:
-        power = np.array([np.mean(audio.astype(np.float64) ** 2)]) if len(audio) else np.zeros(1)
-    else:
-        power = np.mean(audio[: n * _FRAME].astype(np.float64).reshape(n, _FRAME) ** 2, axis=1)
-    return 10 * np.log10(np.maximum(power, 1e-10))
-
-
-def _level(audio: np.ndarray) -> float:
-    """Speech level of a stretch: loud frames count, the silent padding of a turn does not."""
-    return float(np.percentile(_frame_dbfs(audio), 90))
-
-
-def _quietest(audio: np.ndarray, lo: float, hi: float) -> float:
-    """Where to cut a long turn in [lo, hi] (s): the quietest 50 ms, i.e. between words.
-
-    Of frames within 1 dB of the quietest (a pause is flat), the latest: longer pieces.
-    """
-    a, b = int(lo * SAMPLE_RATE), min(int(hi * SAMPLE_RATE), len(audio))
-    if b - a < 2 * _FRAME:
-        return hi
-    levels = _frame_dbfs(audio[a:b])
-    index = int(np.flatnonzero(levels <= levels.min() + 1.0)[-1])
-    return lo + (index + 0.5) * _FRAME / SAMPLE_RATE
-
-
-def _split_long(audio: np.ndarray, start: float, end: float, max_s: float
-                ) -> list[tuple[float, float]]:
-    """Cut a turn longer than a window at quiet points in the last quarter of each window."""
-    parts: list[tuple[float, float]] = []
-    while end - start > max_s:
-        cut = _quietest(audio, start + 0.75 * max_s, start + max_s)
-        parts.append((start, cut))
-        start = cut
-    parts.append((start, end))
-    return parts
+    batch_size: int = 8
+    share_rests: bool = False
 
 
 def _norm(text: str) -> str:
@@ -245,7 +185,7 @@ class Transcriber:
             return False
         return True
 
-    def _silence_phrase(self, piece: _Piece, words: list[Word], no_speech: float,
+    def _silence_phrase(self, piece: Piece, words: list[Word], no_speech: float,
                         reference_dbfs: float) -> bool:
         """A stock phrase Whisper says over silence, heard in a quiet turn or no speech."""
         if _norm(" ".join(w.text for w in words)) not in _SILENCE_PHRASES:
@@ -258,21 +198,22 @@ class Transcriber:
             return True
         return False
 
-    def _window_words(self, window: _Window, reference_dbfs: float
-                      ) -> list[tuple[_Piece, Word]]:
-        """Transcribe one window; each kept word with its piece, in call time."""
+    def _window_words(self, window: Window, segments: list[Any], reference_dbfs: float
+                      ) -> list[tuple[Piece, Word]]:
+        """A window's kept words (Whisper's `segments` for it), each with its piece, in
+        call time."""
         cfg = self.config
-        found: list[tuple[_Piece, Word]] = []
-        for seg in self._decode(np.concatenate(window.chunks)):
+        found: list[tuple[Piece, Word]] = []
+        for seg in segments:
             no_speech = _no_speech(seg)
             if not self._keep_segment(seg, no_speech):
                 continue
-            by_piece: dict[_Piece, list[Word]] = {}
+            by_piece: dict[Piece, list[Word]] = {}
             for w in seg.words:
                 text, w_start, w_end = w.word.strip(), float(w.start), float(w.end)
                 if not any(c.isalnum() for c in text):
                     continue  # a lone punctuation mark, Whisper's way of saying "nothing"
-                piece = _place(window.pieces, w_start, w_end, cfg.gap_s)
+                piece = place_word(window.pieces, w_start, w_end, cfg.gap_s)
                 if piece is None:
                     continue  # in the silence between packed turns
                 stop = piece.call_start + piece.duration
@@ -287,63 +228,70 @@ class Transcriber:
 
     # -- packing -------------------------------------------------------------------------
     def _pack(self, audio: np.ndarray, segments: Sequence[tuple[float, float]],
-              origin_s: float) -> list[_Window]:
-        """Lay the segments (call times; audio sample 0 is `origin_s`) out in windows."""
-        cfg = self.config
-        length_s = len(audio) / SAMPLE_RATE
-        gap = np.zeros(int(round(cfg.gap_s * SAMPLE_RATE)), dtype=np.float32)
-        windows: list[_Window] = []
-        current = _Window()
-        covered = 0.0  # audio already packed: overlapping (padded) turns are not sent twice
-        for index in sorted(range(len(segments)), key=lambda i: segments[i]):
-            start = max(segments[index][0] - origin_s, covered, 0.0)
-            end = min(segments[index][1] - origin_s, length_s)
-            if end - start < _MIN_PIECE_S:
-                continue
-            covered = end
-            for a, b in _split_long(audio, start, end, cfg.window_s):
-                clip = audio[int(round(a * SAMPLE_RATE)):int(round(b * SAMPLE_RATE))]
-                duration = len(clip) / SAMPLE_RATE
-                if current.pieces and current.length_s + duration > cfg.window_s:
-                    windows.append(current)
-                    current = _Window()
-                current.pieces.append(_Piece(current.length_s, origin_s + a, duration, index,
-                                             _level(clip)))
-                current.chunks += [clip, gap]
-                current.length_s += duration + cfg.gap_s
-        if current.pieces:
-            windows.append(current)
-        return windows
+              origin_s: float) -> tuple[list[Window], float]:
+        """The channel's windows, and its speech level (the reference for quiet turns)."""
+        audio = np.ascontiguousarray(audio, dtype=np.float32)
+        windows = pack_turns(audio, segments, origin_s, self.config.window_s, self.config.gap_s)
+        speech = [np.concatenate([c for c in w.chunks[::2]]) for w in windows]
+        return windows, (level(np.concatenate(speech)) if speech else -100.0)
 
     def _run(self, audio: np.ndarray, speaker: Speaker,
              segments: Sequence[tuple[float, float]], origin_s: float,
              progress: Callable[[float], None] | None,
              cancel: Callable[[], bool] | None) -> list[Utterance]:
         """Pack, transcribe window by window, and gather the words of each segment."""
-        audio = np.ascontiguousarray(audio, dtype=np.float32)
-        windows = self._pack(audio, segments, origin_s)
-        speech = [np.concatenate([c for c in w.chunks[::2]]) for w in windows]
-        reference = _level(np.concatenate(speech)) if speech else -100.0
+        windows, reference = self._pack(audio, segments, origin_s)
         total = sum(w.length_s for w in windows) or 1.0
         done = 0.0
-        by_segment: dict[int, list[Word]] = {}
+        found: list[tuple[Piece, Word]] = []
         for window in windows:
             if cancel is not None and cancel():
                 break
-            for piece, word in self._window_words(window, reference):
-                by_segment.setdefault(piece.segment, []).append(word)
+            found += self._window_words(window, self._decode(np.concatenate(window.chunks)),
+                                        reference)
             done += window.length_s
             if progress is not None:
                 progress(min(1.0, done / total))
         if progress is not None and not windows:
             progress(1.0)
-        utterances = []
-        for words in by_segment.values():
-            words.sort(key=lambda w: w.start)
-            utterances.append(Utterance(speaker, words[0].start, max(w.end for w in words),
-                                        " ".join(w.text for w in words), tuple(words)))
-        utterances.sort(key=lambda u: u.start)
-        return utterances
+        return _utterances(speaker, found)
+
+    def _run_batched(self, channels: Sequence[ChannelTurns],
+                     progress: Callable[[float], None] | None,
+                     cancel: Callable[[], bool] | None) -> list[Utterance]:
+        """Every channel's windows in one queue, decoded several at a time."""
+        queue: list[tuple[int, Window, float]] = []
+        for index, (_, audio, segments) in enumerate(channels):
+            windows, reference = self._pack(audio, segments, 0.0)
+            queue += [(index, window, reference) for window in windows]
+        total = sum(w.length_s for _, w, _ in queue) or 1.0
+        done = 0.0
+
+        def after_batch(finished: list[int]) -> bool:
+            nonlocal done
+            done += sum(queue[i][1].length_s for i in finished)
+            if progress is not None:
+                progress(min(1.0, done / total))
+            return cancel is not None and cancel()
+
+        decoded: list[list[Any]] = []
+        if queue and not (cancel is not None and cancel()):
+            from audio.batched_decode import decode_windows  # faster-whisper: loaded late
+
+            self.load()
+            decoded = decode_windows(
+                self._model, [np.concatenate(w.chunks) for _, w, _ in queue],
+                language=self.config.language, beam_size=self.config.beam_size,
+                batch_size=self.config.batch_size, share_rests=self.config.share_rests,
+                lock=self._lock, after_batch=after_batch)
+        if progress is not None and not queue:
+            progress(1.0)
+        found: list[list[tuple[Piece, Word]]] = [[] for _ in channels]
+        for (index, window, reference), segments in zip(queue, decoded, strict=False):
+            found[index] += self._window_words(window, segments, reference)
+        return sorted((u for (speaker, _, _), words in zip(channels, found, strict=True)
+                       for u in _utterances(speaker, words)),
+                      key=lambda u: (u.start, u.speaker))
 
     # -- public --------------------------------------------------------------------------
     def transcribe_utterance(self, audio: np.ndarray, speaker: Speaker,
@@ -389,6 +337,44 @@ class Transcriber:
         """
         return self._run(audio, speaker, segments, 0.0, progress, cancel)
 
+    def transcribe_channels(self, channels: Sequence[ChannelTurns],
+                            progress: Callable[[float], None] | None = None,
+                            cancel: Callable[[], bool] | None = None) -> list[Utterance]:
+        """Every speech turn of a recorded call's channels, windows decoded in batches.
+
+        The same words as `transcribe_segments` on each channel (within Whisper's own
+        batch/no-batch variation, `audio.batched_decode`), several times faster on a CPU:
+        both speakers' windows go into one queue, `batch_size` at a time.
+
+        Args:
+            channels: (speaker, channel audio, turns) per channel, as for
+                `transcribe_segments`.
+            progress: called with the fraction done (0..1) after each batch.
+            cancel: polled before the first batch and after each; when it returns True
+                the rest is skipped and what is done so far is returned.
+
+        Returns:
+            Every channel's utterances, in call order.
+
+        Raises:
+            audio.model_location.ModelError: the model cannot be loaded.
+        """
+        return self._run_batched(channels, progress, cancel)
+
+
+def _utterances(speaker: Speaker, found: list[tuple[Piece, Word]]) -> list[Utterance]:
+    """The words gathered into one utterance per input segment, in call order."""
+    by_segment: dict[int, list[Word]] = {}
+    for piece, word in found:
+        by_segment.setdefault(piece.segment, []).append(word)
+    utterances = []
+    for words in by_segment.values():
+        words.sort(key=lambda w: w.start)
+        utterances.append(Utterance(speaker, words[0].start, max(w.end for w in words),
+                                    " ".join(w.text for w in words), tuple(words)))
+    utterances.sort(key=lambda u: u.start)
+    return utterances
+
 
 def _no_speech(seg: Any) -> float:
     """Whisper's no-speech probability, where it says something about this segment.
@@ -400,18 +386,3 @@ def _no_speech(seg: Any) -> float:
     return float(seg.no_speech_prob) if seg.start - opening_s < 1.0 else 0.0
 
 
-def _place(pieces: list[_Piece], start: float, end: float, gap_s: float) -> _Piece | None:
-    """The piece a word (window times) belongs to, or None for a word in the padding.
-
-    Whisper's word times ignore the silence between packed turns: a turn's last word often
-    runs on into the gap or past it. So a word goes to the piece it overlaps most; a word
-    inside the gap (or after the last turn) overlaps none and is dropped. A zero-length
-    word is an alignment artefact of a real token: it goes to the nearest piece.
-    """
-    if end > start:
-        overlaps = [min(end, p.at_end) - max(start, p.at) for p in pieces]
-        best = int(np.argmax(overlaps))
-        return pieces[best] if overlaps[best] > 0 else None
-    distances = [max(p.at - start, start - p.at_end, 0.0) for p in pieces]
-    best = int(np.argmin(distances))
-    return pieces[best] if distances[best] <= gap_s else None

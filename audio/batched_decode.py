@@ -1,0 +1,301 @@
+"""Whisper on many audio windows at once: one greedy decode for a batch of them.
+
+`WhisperModel.transcribe` runs one 30-s window at a time, so on a CPU each decoding step
+multiplies a matrix by one vector; several windows decoded together turn those into
+matrix products and share the fixed cost of each step. `decode_windows` gives, for each
+window, the segments `WhisperModel.transcribe` would give for it alone with the settings
+callcoach uses (greedy, no temperature fallback, no previous-text prompt, no VAD, word
+timestamps), up to Whisper's own batch/no-batch variation:
+  - each window's features are its own (Whisper normalises loudness per input);
+  - a decode that stops before the window's end (its last segment unfinished) goes on
+    from the last word heard, as the one-window path does, in the next round; with
+    `share_rests` the rests of several windows (a few seconds each) share one input,
+    0.3 s of silence between them, so the encoder runs once for them all (a difference
+    in context from the one-window path: a rest hears another window's rest after it,
+    and ~1% of words come out differently);
+  - the encoder takes 4 inputs at a time (its memory grows ~55 MB per input) and the
+    decoder the whole batch;
+  - word times are aligned window by window (the one-window path's heuristics for a
+    word after a pause depend on that window's previous word, not another window's).
+Times are within each window. Segments are faster-whisper's own `Segment`s.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass, field
+from typing import Any
+
+import ctranslate2
+import numpy as np
+from faster_whisper.audio import pad_or_trim
+from faster_whisper.tokenizer import Tokenizer
+from faster_whisper.transcribe import Segment, Word, get_suppressed_tokens
+
+__all__ = ["decode_windows"]
+
+_PREPEND = "\"'“¿([{-"  # faster-whisper's defaults: punctuation joined to the next word
+_APPEND = "\"'.。,，!！?？:：”)]}、"  # ...and to the previous one
+_MAX_INITIAL_TIMESTAMP_S = 1.0
+
+
+@dataclass
+class _Job:
+    """One window: its features, its segments so far, the stretches still to decode."""
+
+    index: int
+    features: np.ndarray  # (mels, frames + 1), as the feature extractor returns it
+    segments: list[Segment] = field(default_factory=list)
+    last_speech_s: float = 0.0  # end of the last word heard (window time)
+    left: int = 1  # stretches of it still to decode
+
+    @property
+    def content_frames(self) -> int:
+        return self.features.shape[-1] - 1
+
+
+@dataclass(frozen=True)
+class _Span:
+    """Frames [start, end) of a job's window, placed at frame `at` of one Whisper input."""
+
+    job: _Job
+    start: int
+    end: int
+    at: int = 0
+
+    @property
+    def length(self) -> int:
+        return self.end - self.start
+
+
+def decode_windows(model: Any, windows: Sequence[np.ndarray], *, language: str = "en",
+                   beam_size: int = 1, batch_size: int = 8,
+                   share_rests: bool = False, lock: AbstractContextManager | None = None,
+                   after_batch: Callable[[list[int]], bool] | None = None
+                   ) -> list[list[Segment]]:
+    """Each window's Whisper segments (times within the window), decoded in batches.
+
+    The first round gives each window an input of its own, as `WhisperModel.transcribe`
+    would. A decode that stops short leaves the rest of its window (often a few seconds)
+    for the next round, in an input of its own, or with `share_rests` packed with other
+    rests like the windows' turns, a short silence between them.
+
+    Args:
+        model: a loaded `faster_whisper.WhisperModel`.
+        windows: 16 kHz mono float32 audio, each at most 30 s.
+        language: the language spoken.
+        beam_size: 1 for greedy decoding.
+        batch_size: inputs per decoder batch.
+        share_rests: the rests of decodes that stop short share inputs (one encoder pass
+            for several); False gives each its own, exactly as the one-window path.
+        lock: held during each batch (the model decodes one batch at a time; others
+            sharing it get their turn between batches).
+        after_batch: called with the indices of the windows a batch finished; when it
+            returns True the rest is skipped (those windows keep what they have).
+
+    Returns:
+        One list of segments per window, in the order given.
+    """
+    tokenizer = Tokenizer(model.hf_tokenizer, model.model.is_multilingual,
+                          task="transcribe", language=language)
+    setup = _Setup(model, tokenizer, model.get_prompt(tokenizer, [], without_timestamps=False),
+                   get_suppressed_tokens(tokenizer, [-1]), beam_size)
+    jobs = [_Job(i, model.feature_extractor(np.ascontiguousarray(w, np.float32)))
+            for i, w in enumerate(windows)]
+    inputs = [[_Span(job, 0, job.content_frames)] for job in jobs]
+    while inputs:
+        rests: list[_Span] = []
+        for first in range(0, len(inputs), batch_size):
+            batch = inputs[first:first + batch_size]
+            with lock or nullcontext():
+                left = _decode_batch(setup, batch)
+            rests += left
+            for spans in batch:
+                for span in spans:
+                    span.job.left -= 1
+            for span in left:
+                span.job.left += 1
+            finished = sorted({span.job.index for spans in batch for span in spans
+                               if span.job.left == 0})
+            if after_batch is not None and after_batch(finished):
+                return [job.segments for job in jobs]
+        inputs = (_pack_rests(rests, model.feature_extractor.nb_max_frames) if share_rests
+                  else [[span] for span in rests])
+    return [job.segments for job in jobs]
+
+
+_ENCODE_AT_ONCE = 4
+_GAP_FRAMES = 30  # 0.3 s of silence between packed rests, as between packed turns
+_REST_FILL = 0.93  # of Whisper's 30-s input: leave room to end, as the windows do
+
+
+def _pack_rests(rests: list[_Span], max_frames: int) -> list[list[_Span]]:
+    """The rests of stopped decodes laid end to end in inputs of up to ~28 s."""
+    inputs: list[list[_Span]] = []
+    at = 0
+    for span in rests:
+        if inputs and at + span.length <= _REST_FILL * max_frames:
+            inputs[-1].append(_Span(span.job, span.start, span.end, at))
+        else:
+            inputs.append([_Span(span.job, span.start, span.end, 0)])
+            at = 0
+        at = inputs[-1][-1].at + span.length + _GAP_FRAMES
+    return inputs
+
+
+@dataclass(frozen=True)
+class _Setup:
+    model: Any
+    tokenizer: Tokenizer
+    prompt: list[int]
+    suppress: tuple[int, ...]
+    beam_size: int
+
+
+def _input_features(spans: list[_Span], max_frames: int) -> np.ndarray:
+    """The spans' features end to end, each followed by its window's silence, to 30 s."""
+    parts = []
+    for span in spans:
+        job = span.job
+        parts.append(job.features[:, span.start:span.end])
+        if len(spans) > 1:
+            parts.append(np.full((job.features.shape[0], _GAP_FRAMES), job.features.min(),
+                                 np.float32))
+    return pad_or_trim(np.concatenate(parts, axis=1)[:, :max_frames], max_frames)
+
+
+def _decode_batch(setup: _Setup, batch: list[list[_Span]]) -> list[_Span]:
+    """Encode and decode a batch of inputs; each job gets its segments. Returns the rests."""
+    model = setup.model
+    max_frames = model.feature_extractor.nb_max_frames
+    # The encoder a few inputs at a time: its two threads have more to share than with
+    # one, and its attention scores (~55 MB per input) stay small; decoded all together.
+    rows = []
+    for first in range(0, len(batch), _ENCODE_AT_ONCE):
+        group = np.stack([_input_features(spans, max_frames)
+                          for spans in batch[first:first + _ENCODE_AT_ONCE]])
+        rows.append(np.asarray(model.encode(group)))
+    stacked = np.concatenate(rows)
+    encoded = [ctranslate2.StorageView.from_array(np.ascontiguousarray(stacked[i:i + 1]))
+               for i in range(len(batch))]
+    results = model.model.generate(
+        ctranslate2.StorageView.from_array(stacked),
+        [list(setup.prompt) for _ in batch], beam_size=setup.beam_size, patience=1.0,
+        length_penalty=1.0, repetition_penalty=1.0, no_repeat_ngram_size=0,
+        max_length=model.max_length, return_scores=True, return_no_speech_prob=True,
+        suppress_blank=True, suppress_tokens=list(setup.suppress),
+        max_initial_timestamp_index=int(round(_MAX_INITIAL_TIMESTAMP_S
+                                              / model.time_precision)))
+    rests: list[_Span] = []
+    for spans, one, result in zip(batch, encoded, results, strict=True):
+        rests += _take_words(setup, spans, one, result)
+    return rests
+
+
+def _take_words(setup: _Setup, spans: list[_Span], encoded: Any, result: Any
+                ) -> list[_Span]:
+    """One decode's segments, word-aligned and handed to their windows; the rests."""
+    model, tokenizer = setup.model, setup.tokenizer
+    per_frame_s = model.feature_extractor.time_per_frame
+    size = min(model.feature_extractor.nb_max_frames,
+               spans[-1].at + spans[-1].length)
+    tokens = list(result.sequences_ids[0])
+    avg_logprob = result.scores[0] * len(tokens) / (len(tokens) + 1)
+    pieces, heard, heard_to_end = _split_at_timestamps(
+        tokenizer, tokens, 0, size, per_frame_s, model.time_precision, model.input_stride)
+    # Word alignment input by input: faster-whisper's heuristics for a word after a pause
+    # look at the previous word's end, which must be this window's, not another's.
+    first = spans[0]
+    last_speech = first.job.last_speech_s - first.start * per_frame_s if len(spans) == 1 else 0.0
+    model.add_word_timestamps([pieces], tokenizer, encoded, size, _PREPEND, _APPEND,
+                              last_speech_timestamp=last_speech)
+    if not heard_to_end:  # go on from the last word heard, as the one-window path does
+        ends = [w["end"] for piece in pieces for w in piece.get("words", [])]
+        end = ends[-1] if ends else (pieces[-1]["end"] if pieces else None)
+        if end is not None and end > 0:
+            heard = round(end * model.frames_per_second)
+    if heard <= 0:
+        heard = size  # no progress at all: never decode the same input again
+    for piece in pieces:
+        text = tokenizer.decode(piece["tokens"])
+        if piece["start"] == piece["end"] or not text.strip():
+            continue
+        for span, words in _words_by_span(spans, piece.get("words", []), per_frame_s):
+            shift = (span.start - span.at) * per_frame_s
+            moved = [Word(start=w["start"] + shift, end=w["end"] + shift, word=w["word"],
+                          probability=w["probability"]) for w in words]
+            job = span.job
+            job.last_speech_s = max(job.last_speech_s, moved[-1].end) if moved else \
+                job.last_speech_s
+            job.segments.append(Segment(
+                id=len(job.segments) + 1, seek=span.start,
+                start=(moved[0].start if len(spans) > 1 else piece["start"] + shift),
+                end=(moved[-1].end if len(spans) > 1 else piece["end"] + shift),
+                text=("".join(w.word for w in moved) if len(spans) > 1 else text),
+                tokens=piece["tokens"], avg_logprob=avg_logprob, compression_ratio=0.0,
+                # Whisper's no-speech verdict is about the opening of its input only
+                no_speech_prob=result.no_speech_prob if span is first else 0.0,
+                temperature=0.0, words=moved))
+    rests = []
+    for span in spans:
+        if heard < span.at + span.length:
+            rests.append(_Span(span.job, span.start + max(0, heard - span.at), span.end))
+    return rests
+
+
+def _words_by_span(spans: list[_Span], words: list[dict], per_frame_s: float
+                   ) -> list[tuple[_Span, list[dict]]]:
+    """A segment's words grouped by the span they fall in (most overlap, else nearest)."""
+    if len(spans) == 1:
+        return [(spans[0], words)]
+    groups: dict[int, list[dict]] = {}
+    for w in words:
+        best = min(range(len(spans)), key=lambda i: _distance(spans[i], w, per_frame_s))
+        groups.setdefault(best, []).append(w)
+    return [(spans[i], group) for i, group in sorted(groups.items())]
+
+
+def _distance(span: _Span, word: dict, per_frame_s: float) -> float:
+    """How far a word (input times) is from a span: minus the overlap when they overlap."""
+    a, b = span.at * per_frame_s, (span.at + span.length) * per_frame_s
+    overlap = min(word["end"], b) - max(word["start"], a)
+    return -overlap if overlap > 0 else max(a - word["end"], word["start"] - b, 0.0)
+
+
+def _split_at_timestamps(tokenizer: Tokenizer, tokens: list[int], seek: int, size: int,
+                         per_frame_s: float, precision_s: float, stride: int
+                         ) -> tuple[list[dict], int, bool]:
+    """Cut a decode's tokens into segments at Whisper's timestamp tokens.
+
+    Whisper brackets each segment with timestamp tokens; two in a row close one segment
+    and open the next. A decode ending in a lone timestamp heard everything to the end of
+    its input; otherwise its last segment is unfinished and is left for the next decode.
+
+    Returns:
+        The segments (dicts with seek, start, end, tokens; times within the window), the
+        next seek (feature frames), and whether the decode ended in a lone timestamp
+        (heard to the end of its input; if not, the caller may go on from its last word).
+    """
+    begin = tokenizer.timestamp_begin
+    offset_s = seek * per_frame_s
+    heard_to_end = len(tokens) >= 2 and tokens[-2] < begin <= tokens[-1]
+    cuts = [i for i in range(1, len(tokens)) if tokens[i] >= begin and tokens[i - 1] >= begin]
+    if not cuts:  # one segment (or none): it runs to its last timestamp or the input end
+        stamps = [t for t in tokens if t >= begin]
+        duration = size * per_frame_s
+        if stamps and stamps[-1] != begin:
+            duration = (stamps[-1] - begin) * precision_s
+        return ([{"seek": seek, "start": offset_s, "end": offset_s + duration,
+                  "tokens": tokens}], seek + size, heard_to_end)
+    if heard_to_end:
+        cuts.append(len(tokens))
+    pieces, last = [], 0
+    for cut in cuts:
+        part = tokens[last:cut]
+        pieces.append({"seek": seek, "start": offset_s + (part[0] - begin) * precision_s,
+                       "end": offset_s + (part[-1] - begin) * precision_s, "tokens": part})
+        last = cut
+    if heard_to_end:
+        return pieces, seek + size, True
+    return pieces, seek + (tokens[last - 1] - begin) * stride, False
