@@ -12,19 +12,16 @@ import os
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from audio.channel import ChannelConfig, analyze_channel
-from audio.frames import HOP_S
 from audio.recording import SAMPLE_RATE, Recording, load_recording
-from audio.sentence_encoder import shared_encoder
-from audio.transcribe import Transcriber, TranscriberConfig
+from audio.transcribe import Transcriber
 from coaching.engine import run_rules, skipped_kinds
 from coaching.frame_track import FrameTrack
-from coaching.playbook import Playbook, load_playbook
-from coaching.redactor import redact_utterances
+from coaching.playbook import Playbook
 from coaching.scorecard import Scorecard, build_scorecard
 from coaching.timeline import AGENT, CUSTOMER, CallTimeline, Event, Frame, SpeechTurn, Utterance
 
@@ -115,55 +112,13 @@ def analyze_loaded(rec: Recording, options: AnalysisOptions = AnalysisOptions(),
                    transcriber: Transcriber | None = None, playbook: Playbook | None = None,
                    progress: Progress | None = None,
                    cancel: Callable[[], bool] | None = None) -> CallAnalysis:
-    """Analyze a recording already in memory (see `analyze_recording`)."""
-    report = progress or (lambda stage, f: None)
-    timings: dict[str, float] = {}
-    playbook = playbook or load_playbook(options.playbook_path)
-    # the sentence encoder loads on its own thread while the audio is analysed
-    encoder = shared_encoder() if options.transcribe else None
+    """Analyze a recording already in memory (see `analyze_recording`): measure it, then
+    transcribe and coach it (`audio.staged_analysis`, whose two steps a batch overlaps)."""
+    from audio.staged_analysis import finish_measured, measure_loaded  # imports this module
 
-    t0 = time.perf_counter()
-    report("measuring voices", 0.02)
-    agent_frames, agent_turns, customer_frames, customer_turns = _analyze_channels(
-        rec, options.channel)
-    timings["features_s"] = time.perf_counter() - t0
-    if cancel and cancel():
-        raise AnalysisCancelled()
-
-    utterances: list[Utterance] = []
-    redactions: tuple = ()
-    model_name = "none"
-    if options.transcribe:
-        transcriber = transcriber or Transcriber(TranscriberConfig(
-            model=options.model, cpu_threads=options.cpu_threads))
-        t1 = time.perf_counter()
-        report("loading the speech model", 0.12)
-        transcriber.load()
-        model_name = transcriber.name
-        utterances = _transcribe(
-            rec, transcriber, {AGENT: agent_turns, CUSTOMER: customer_turns},
-            lambda f: report("transcribing", 0.15 + 0.8 * f), cancel)
-        # Redacted here, where the words are born: nothing after this sees the digits.
-        utterances, redactions, _ = redact_utterances(utterances, playbook.redaction)
-        timings["transcription_s"] = time.perf_counter() - t1
-
-    t2 = time.perf_counter()
-    report("coaching", 0.96)
-    note = None
-    if encoder is not None and utterances and playbook.encoder_name is None:
-        encoder.attach(playbook, wait=None)
-        note = encoder.note
-    turns = tuple(sorted(agent_turns + customer_turns, key=lambda t: (t.start, t.speaker)))
-    timeline = CallTimeline(
-        hop_s=HOP_S, duration_s=rec.duration_s, agent_frames=FrameTrack(agent_frames),
-        customer_frames=(FrameTrack(customer_frames) if customer_frames is not None
-                         else None),
-        turns=turns, utterances=tuple(utterances), redactions=tuple(redactions))
-    analysis = rescore(rec, model_name, timeline, playbook, timings)
-    analysis = replace(analysis, matching_note=note)
-    timings["coaching_s"] = time.perf_counter() - t2
-    report("done", 1.0)
-    return analysis
+    measured = measure_loaded(rec, options, progress, cancel)
+    return finish_measured(measured, options, transcriber=transcriber, playbook=playbook,
+                           progress=progress, cancel=cancel)
 
 
 def rescore(rec: Recording, model_name: str, timeline: CallTimeline, playbook: Playbook,

@@ -5,9 +5,8 @@ and speech turns (decoding, VAD, pitch: work that does not need the speech model
 two, `finish_measured`, transcribes the turns and runs the coaching rules and scorecard.
 A folder run measures the next call while this one transcribes, so both cores stay busy.
 
-The two steps together produce what `analyze_recording` produces (tests/test_batch_resume.py
-compares the JSON): they call `audio.analysis`'s own stages (`_analyze_channels`,
-`_transcribe`, `rescore`); only the few lines of glue between them mirror `analyze_loaded`.
+`audio.analysis.analyze_loaded` is these two steps run back to back, so a batch's report
+is the one `analyze_recording` writes (tests/test_batch_resume.py compares the JSON).
 """
 
 from __future__ import annotations
@@ -35,7 +34,7 @@ from coaching.playbook import Playbook, load_playbook
 from coaching.redactor import redact_utterances
 from coaching.timeline import AGENT, CUSTOMER, CallTimeline, Frame, SpeechTurn, Utterance
 
-__all__ = ["MeasuredCall", "measure_recording", "finish_measured"]
+__all__ = ["MeasuredCall", "measure_recording", "measure_loaded", "finish_measured"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -65,11 +64,33 @@ def measure_recording(path: str | os.PathLike[str], options: AnalysisOptions = A
     if report_path is not None:
         rec = replace(rec, path=report_path)
     load_s = time.perf_counter() - t0
-    t1 = time.perf_counter()
+    measured = measure_loaded(rec, options)
+    return replace(measured, timings={"load_s": load_s, **measured.timings})
+
+
+def measure_loaded(rec: Recording, options: AnalysisOptions = AnalysisOptions(),
+                   progress: Progress | None = None,
+                   cancel: Callable[[], bool] | None = None) -> MeasuredCall:
+    """Step one on a recording already in memory: both channels' features and turns.
+
+    The sentence encoder starts loading on its own thread here, while the audio is
+    measured and transcribed.
+
+    Raises:
+        AnalysisCancelled: cancel() returned True.
+    """
+    if options.transcribe:
+        shared_encoder()
+    if progress:
+        progress("measuring voices", 0.02)
+    t0 = time.perf_counter()
     agent_frames, agent_turns, customer_frames, customer_turns = _analyze_channels(
         rec, options.channel)
-    return MeasuredCall(rec, agent_frames, agent_turns, customer_frames, customer_turns,
-                        {"load_s": load_s, "features_s": time.perf_counter() - t1})
+    measured = MeasuredCall(rec, agent_frames, agent_turns, customer_frames, customer_turns,
+                            {"features_s": time.perf_counter() - t0})
+    if cancel and cancel():
+        raise AnalysisCancelled()
+    return measured
 
 
 def finish_measured(measured: MeasuredCall, options: AnalysisOptions = AnalysisOptions(), *,
