@@ -146,19 +146,23 @@ def test_a_live_call_in_the_window_keeps_no_personal_data(qtbot, tmp_path, monke
         live.shutdown()
 
     # The control: Whisper heard the digits, live, in the window.
-    # Live, Whisper's words depend on where the utterances were cut: the card call's
-    # digits come through every time; of the identity call's SSN and date of birth, one
-    # may not ("two, one, nine" once came out "to one time"), and what was not heard as
-    # digits is nothing to take out. At least one of them must have been heard.
+    # Live, Whisper's words depend on where the utterances were cut: the card number's
+    # digit groups come through every time; the expiry, the SSN and the date of birth
+    # may not ("oh eight, two seven" once came out "the arrow 8. Two, seven"; "two, one,
+    # nine" once "to one time"), and what was not heard as digits is nothing to take out.
+    # Of the identity call's secrets, at least one must have been heard.
     heard = " ".join(u["text"] for u in read_heard(heard_file) if u["speaker"] == "customer")
-    assert {"card group", "expiry"} <= set(leaks(heard)), heard
+    heard_names = set(leaks(heard))
+    assert "card group" in heard_names, heard
     identity = {"ssn": "ssn", "date of birth": "date_of_birth"}
     heard_identity = {identity[n] for n in leaks(heard) if n in identity}
     assert heard_identity, heard
     assert shown == []  # and the live transcript never showed them, not for 50 ms
 
     card_doc, id_doc = documents
-    assert {"card_number", "expiry_date"} <= {r["kind"] for r in card_doc["redactions"]}
+    card_kinds = {r["kind"] for r in card_doc["redactions"]}
+    assert "card_number" in card_kinds
+    assert "expiry" not in heard_names or "expiry_date" in card_kinds
     assert heard_identity <= {r["kind"] for r in id_doc["redactions"]}
     for doc in documents:
         assert not leaks(" ".join(u["text"] for u in doc["transcript"]))
