@@ -13,20 +13,11 @@ import pytest
 
 from audio.batched_decode import decode_windows
 from audio.transcribe import Transcriber, TranscriberConfig
+from bench.batch_throughput import word_errors  # the WER the benchmark prints
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 SR = 16000
 pytestmark = pytest.mark.model
-
-
-def word_errors(reference: list[str], hypothesis: list[str]) -> int:
-    """Word-level edit distance (substitutions, insertions, deletions), as in WER."""
-    row = list(range(len(hypothesis) + 1))
-    for i, word in enumerate(reference, 1):
-        prev, row[0] = row[0], i
-        for j, other in enumerate(hypothesis, 1):
-            prev, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, prev + (word != other))
-    return row[-1]
 
 
 def words_of(utterances) -> list[tuple[str, str, float]]:
