@@ -135,6 +135,17 @@ class Playbook:
     def encoder_name(self) -> str | None:
         return self.matcher.encoder_name
 
+    @property
+    def has_phrases(self) -> bool:
+        return bool(self.phrases)
+
+    def settings_only(self) -> Playbook:
+        """The same playbook without its phrase sets: its thresholds, prompts and
+        redaction settings. What the window keeps of a call its engine process analysed:
+        the what-if needs only the numbers, and compiling a thousand patterns again in
+        the window's process would hold the GIL the event loop needs."""
+        return replace(self, phrases={}, meanings={}, matcher=None)
+
     def with_thresholds(self, **changes: float) -> Playbook:
         """A copy with some thresholds changed (the replay page's "what if")."""
         return replace(self, thresholds=replace(self.thresholds, **changes))

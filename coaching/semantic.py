@@ -93,7 +93,7 @@ class PhraseMatcher:
     def __init__(self, patterns: Mapping[str, tuple[re.Pattern[str], ...]],
                  meanings: Mapping[str, SetMeaning], config: MatchingConfig) -> None:
         self.patterns = dict(patterns)
-        self._any = {name: _any_of(ps) for name, ps in self.patterns.items()}
+        self._any: dict[str, re.Pattern[str] | None] = {}  # joined when first searched
         self.meanings = dict(meanings)
         self.config = config
         self._examples: _Examples | None = None
@@ -206,11 +206,19 @@ class PhraseMatcher:
         (guards and sets ask about the same utterance many times)."""
         found = read.hits.get(name)
         if found is None:
-            quick = self._any.get(name)
+            quick = self._joined(name)
             found = read.hits[name] = (
                 [] if quick is not None and quick.search(read.norm) is None
                 else _search_all(self.patterns.get(name, ()), read.norm))
         return found
+
+    def _joined(self, name: str) -> re.Pattern[str] | None:
+        """Set `name`'s patterns as one regex, compiled the first time it is searched for:
+        loading a playbook then costs half as much, and a process that never matches
+        phrases (the window, which keeps a shown call's thresholds) never compiles them."""
+        if name not in self._any:
+            self._any[name] = _any_of(self.patterns.get(name, ()))
+        return self._any[name]
 
     def _says(self, read: _Read | None, name: str, text: str) -> bool:
         """Whether a pattern of set `name` is found in `text` (a clause or sentence of
@@ -218,7 +226,7 @@ class PhraseMatcher:
         key = (name, text)
         said = read.says.get(key) if read is not None else None
         if said is None:
-            quick = self._any.get(name)
+            quick = self._joined(name)
             said = (quick.search(text) is not None if quick is not None
                     else any(p.search(text) for p in self.patterns.get(name, ())))
             if read is not None:

@@ -152,3 +152,32 @@ def test_settings_dialog_keeps_the_replay_output(qtbot) -> None:
     assert dialog.result_settings().output_device == "Old speakers"
     dialog.output_combo.setCurrentIndex(0)
     assert dialog.result_settings().output_device == ""
+
+
+def test_the_child_reads_the_playbook_and_the_page_keeps_its_numbers(page, qtbot, tmp_path,
+                                                                     monkeypatch) -> None:
+    """The settings' playbook is read in the engine process, never compiled in the
+    window's: a bad one is said as the analysis failing, an edited one's thresholds are
+    what the call was scored with and what the what-if starts from."""
+    from assets import DEFAULT_PLAYBOOK
+
+    _no_transcription(page, monkeypatch)
+    messages: list[str] = []
+    page.message.connect(messages.append)
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[thresholds\n")
+    page.open_recording(DEMO_CALL, playbook_path=str(bad))
+    qtbot.waitUntil(lambda: not page.busy, timeout=60_000)
+    assert page.data is None
+    assert "not valid TOML" in messages[-1] and str(bad) in messages[-1]
+
+    edited = tmp_path / "edited.toml"
+    text = DEFAULT_PLAYBOOK.read_text()
+    assert "\nslow_response_s = 3.0 " in text
+    edited.write_text(text.replace("\nslow_response_s = 3.0 ", "\nslow_response_s = 7.5 ", 1))
+    page.open_recording(DEMO_CALL, playbook_path=str(edited))
+    qtbot.waitUntil(lambda: page.data is not None and not page.busy, timeout=60_000)
+    book = page.data.analysis.playbook
+    assert book.thresholds.slow_response_s == 7.5 and book.source == str(edited)
+    assert not book.has_phrases, "the window keeps the settings, not the phrase sets"
+    assert page.whatif.changes() == {}

@@ -69,7 +69,7 @@ AUDIO_CHUNK = 1 << 17  # samples (512 kB): a fraction of a millisecond to take i
 
 @dataclass(frozen=True)
 class Finished:
-    data: Any  # ReplayData whose analysis.playbook is None
+    data: Any  # ReplayData: no audio, its playbook's settings without the phrase sets
 
 
 @dataclass(frozen=True)
@@ -149,7 +149,8 @@ def run_analysis(conn: Connection, path: str, options: Any, playbook: Any) -> No
             conn.send(Samples(track, start, len(samples), samples[start:start + AUDIO_CHUNK]))
     bare = replace(recording, agent=recording.agent[:0],
                    customer=None if recording.customer is None else recording.customer[:0])
-    conn.send(Finished(ReplayData(replace(analysis, recording=bare, playbook=None),
+    kept = analysis.playbook.settings_only()  # the window's what-if needs the numbers only
+    conn.send(Finished(ReplayData(replace(analysis, recording=bare, playbook=kept),
                                   data.document, data.tracks)))
     while True:
         try:

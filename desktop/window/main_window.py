@@ -28,7 +28,6 @@ from PySide6.QtWidgets import (
 
 from assets import DEMO_CALL
 from audio.devices import DeviceError, list_input_devices
-from coaching.playbook import PlaybookError, load_playbook
 from desktop.history.store import CallHistory, HistoryError
 from desktop.window.gc_guard import settle_long_lived
 from desktop.window.level_probe import start_audio_thread
@@ -263,14 +262,13 @@ class MainWindow(QMainWindow):
         self.open_recording(str(DEMO_CALL))
 
     def open_recording(self, path: str, redactions: list | None = None) -> None:
-        """Analyse a recording on the replay page (`redactions`: its history entry's)."""
-        try:
-            playbook = load_playbook(self.settings.playbook_path or None)
-        except PlaybookError as exc:
-            self.show_message(f"The playbook cannot be used: {exc}")
-            return
+        """Analyse a recording on the replay page (`redactions`: its history entry's).
+        The engine process reads the playbook (compiling its phrase sets takes a third of
+        a second, which would freeze the window); a bad one is said as the analysis
+        failing, in the playbook's own words."""
         self.show_page("replay")
-        self.replay.open_recording(path, playbook, self.settings.model or None, redactions)
+        self.replay.open_recording(path, self.settings.playbook_path or None,
+                                   self.settings.model or None, redactions)
 
     def _replay_analysed(self, data: ReplayData) -> None:
         from_history = bool(self._pending_seek and self._pending_seek[0] == data.path)

@@ -121,13 +121,13 @@ class AnalysisJob(_Job):
             engine = self._engine = ReplayEngine(self.path, self.options, self.playbook)
         self.pid = engine.pid
         self.started.emit(engine.pid)
-        book = self.playbook or load_playbook(self.options.playbook_path)
         failed = None
         for message in engine.messages():
             if isinstance(message, Progress):
                 self.progress.emit(message.stage, message.fraction)
             elif isinstance(message, Finished):
                 d = message.data
+                book = self.playbook or d.analysis.playbook  # the child's, settings only
                 self.data = ReplayData(replace(d.analysis, playbook=book), d.document,
                                        d.tracks)
                 self.finished.emit(self.data)
@@ -179,8 +179,10 @@ class RescoreJob(_Job):
 
     def _work(self) -> None:
         a = self.data.analysis
-        analysis = rescore(a.recording, a.model_name, a.timeline, self.playbook,
-                           a.timings)
+        book = self.playbook
+        if not book.has_phrases:  # a call analysed in its engine: the window kept numbers
+            book = replace(load_playbook(book.source), thresholds=book.thresholds)
+        analysis = rescore(a.recording, a.model_name, a.timeline, book, a.timings)
         self.finished.emit(self.generation, ReplayData(analysis, analysis_to_dict(analysis),
                                                        self.data.tracks))
 

@@ -174,11 +174,12 @@ class ReplayPage(QWidget):
         """The process analysing the current recording (None: none, or not started yet)."""
         return self._job.pid if self._job is not None else None
 
-    def open_recording(self, path: str | Path, playbook: Playbook | None = None,
+    def open_recording(self, path: str | Path, playbook_path: str | None = None,
                        model: str | None = None,
                        redactions: Sequence[dict] | None = None) -> None:
         """Analyse `path` in a child process; the page shows progress and stays usable.
-        A newer call cancels the one still running.
+        A newer call cancels the one still running. The child reads the playbook
+        (`playbook_path`, None for the bundled one); the page keeps its settings only.
 
         `redactions` (a history document's) are shown with the call: kept audio has the
         redacted words silenced, so a fresh transcript cannot find them again."""
@@ -191,8 +192,9 @@ class ReplayPage(QWidget):
         if self._job is not None:
             self._job.cancel()
         self.stop_playback()
-        options = AnalysisOptions(agent_channel=self.channel.currentData(), model=model or None)
-        job = AnalysisJob(path, options, playbook)
+        options = AnalysisOptions(agent_channel=self.channel.currentData(), model=model or None,
+                                  playbook_path=playbook_path or None)
+        job = AnalysisJob(path, options)
         # Bound methods, not lambdas: a lambda would run on the worker's thread.
         job.progress.connect(self._progress)
         job.finished.connect(self._finished)
