@@ -8,7 +8,9 @@ path: its garbage collector on the GUI thread, its start-up objects settled), wi
 settings and data folders the caller's environment names. Once the live engine has its
 model, a 5 ms timer records how late each tick comes while RECORDING plays into the live
 page at real time as a practice call, and while its scorecard is shown after. Prints
-one JSON line: {"call": [worst_s, p99_s, ticks], "card": worst_s, "utterances": n}.
+one JSON line: {"call": [worst_s, p99_s, ticks, worst_blocked_s, p99_blocked_s],
+"card": worst_s, "utterances": n} (`GapProbe.figures`: blocked is less the time the OS
+kept the thread waiting for a core).
 """
 
 from __future__ import annotations

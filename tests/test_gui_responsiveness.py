@@ -9,6 +9,11 @@ it plays, the page painting meters, trace and transcript). A tick that comes lat
 more than the budget means something blocked the event loop. It runs on an otherwise
 idle machine and beside a process that keeps one core busy (the 2-core CI machine
 running something else), as an agent's PC would be.
+
+What is asserted is the loop's own blocking: each gap less the time the kernel kept the
+GUI thread waiting for a core (`GapProbe.blocked`). Work on the GUI thread or a wait
+there (on a lock, a pipe, the child) counts in full; two cores shared with Whisper's
+two threads and another process do not. The gaps as measured are printed beside.
 """
 
 from __future__ import annotations
@@ -72,7 +77,7 @@ def test_long_recording_never_blocks_the_gui_thread(qtbot, long_call, machine) -
     # the child takes longer beside a busy core
     qtbot.waitUntil(lambda: page.data is not None and not page.busy, timeout=400_000)
     qtbot.wait(200)  # the loop idles a moment after the call is shown
-    analysis = (probe.worst, probe.p99, len(probe.gaps))
+    analysis = (probe.worst_blocked, probe.p99_blocked, len(probe.gaps), probe.worst)
     assert page.data.analysis.timeline.utterances, "the long call was transcribed"
 
     probe.start()
@@ -82,11 +87,11 @@ def test_long_recording_never_blocks_the_gui_thread(qtbot, long_call, machine) -
     for t in (30.0, 120.0, 200.0, 10.0):
         page.seek(t)
         qtbot.wait(20)
-    interaction = (probe.worst, probe.p99, len(probe.gaps))
-    print(f"\n{machine}: analysis: worst {analysis[0] * 1000:.0f} ms, "
-          f"p99 {analysis[1] * 1000:.0f} ms; "
-          f"what-if and seeks: worst {interaction[0] * 1000:.0f} ms, "
-          f"p99 {interaction[1] * 1000:.0f} ms")
+    interaction = (probe.worst_blocked, probe.p99_blocked, len(probe.gaps), probe.worst)
+    print(f"\n{machine}: analysis: blocked at worst {analysis[0] * 1000:.0f} ms, "
+          f"p99 {analysis[1] * 1000:.0f} ms (gap as measured {analysis[3] * 1000:.0f} ms); "
+          f"what-if and seeks: blocked at worst {interaction[0] * 1000:.0f} ms, "
+          f"p99 {interaction[1] * 1000:.0f} ms (as measured {interaction[3] * 1000:.0f} ms)")
     assert analysis[2] > 100 and interaction[2] > 10, "the probe did not run"
     assert analysis[0] < MAX_BLOCK_S, analysis
     assert analysis[1] < 0.03, analysis
@@ -108,9 +113,10 @@ def test_a_live_practice_call_never_blocks_the_gui_thread(machine, tmp_path) -> 
                           str(excerpt)], capture_output=True, text=True, env=env, timeout=300)
     assert run.returncode == 0, run.stderr[-3000:]
     got = json.loads(run.stdout.strip().splitlines()[-1])
-    (worst, p99, ticks), card = got["call"], got["card"]
-    print(f"\n{machine}: live practice call: worst {worst * 1000:.0f} ms, "
-          f"p99 {p99 * 1000:.0f} ms; then its scorecard shown: worst {card * 1000:.0f} ms")
+    (measured, _, ticks, worst, p99), card = got["call"], got["card"]
+    print(f"\n{machine}: live practice call: blocked at worst {worst * 1000:.0f} ms, "
+          f"p99 {p99 * 1000:.0f} ms (gap as measured {measured * 1000:.0f} ms); "
+          f"then its scorecard shown: worst {card * 1000:.0f} ms")
     assert got["transcript"] and got["utterances"], "the call was transcribed and shown"
     assert ticks > 1000, "the probe did not run"
     assert worst < MAX_BLOCK_S, got
