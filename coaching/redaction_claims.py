@@ -168,6 +168,8 @@ def _by_cue(cue: str, n: int, classes: Sequence[WordClass], written: bool,
         kind = cue if n >= 5 else None
     elif cue == "phone_number":
         kind = cue if n >= 7 else None
+    elif cue == "postal_address":  # a house, flat or postal code number
+        kind = cue if n >= 1 else None
     return kind if kind is not None and config.on(kind) else None
 
 

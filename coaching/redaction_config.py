@@ -14,11 +14,11 @@ from dataclasses import dataclass, field
 
 from coaching.text import normalize_text  # the phrases' own normal form
 
-__all__ = ["KINDS", "PAYMENT_KINDS", "CUE_KINDS", "MARKERS", "RedactionConfig",
-           "RedactionConfigError", "parse_redaction", "default_redaction"]
+__all__ = ["KINDS", "SWITCHES", "PAYMENT_KINDS", "CUE_KINDS", "WORD_CUE_KINDS", "MARKERS",
+           "RedactionConfig", "RedactionConfigError", "parse_redaction", "default_redaction"]
 
-# kind -> its switch in [redaction]
-_SWITCHES = {
+# kind -> its switch in [redaction] (tests turn every kind off through these)
+SWITCHES = {
     "card_number": "card_numbers",
     "security_code": "security_codes",
     "expiry_date": "expiry_dates",
@@ -28,11 +28,16 @@ _SWITCHES = {
     "routing_number": "routing_numbers",
     "email": "email_addresses",
     "phone_number": "phone_numbers",
+    "name": "names",
+    "postal_address": "postal_addresses",
 }
-KINDS: tuple[str, ...] = tuple(_SWITCHES)
+KINDS: tuple[str, ...] = tuple(SWITCHES)
 PAYMENT_KINDS: tuple[str, ...] = ("card_number", "security_code", "expiry_date")
-# Cue lists: one per kind, and "not_personal" for numbers that are not (order numbers...).
-CUE_KINDS: tuple[str, ...] = (*KINDS, "not_personal")
+# Cue lists: one per kind, "name_question" (the other party asks for a name), and
+# "not_personal" for numbers that are not (order numbers...).
+CUE_KINDS: tuple[str, ...] = (*KINDS, "name_question", "not_personal")
+# Cues of words, not digits: they do not change what the digits said after them are.
+WORD_CUE_KINDS: frozenset[str] = frozenset({"name", "name_question"})
 # What the transcript shows in place of the words (no digits, ever).
 MARKERS: dict[str, str] = {
     "card_number": "[card number]",
@@ -44,6 +49,8 @@ MARKERS: dict[str, str] = {
     "routing_number": "[routing number]",
     "email": "[email address]",
     "phone_number": "[phone number]",
+    "name": "[name]",
+    "postal_address": "[address]",
 }
 _NUMBERS = {"context_window_s": (1.0, 600.0), "continue_within_s": (0.5, 120.0),
             "audio_margin_s": (0.0, 5.0)}
@@ -94,7 +101,7 @@ class RedactionConfig:
         off = [k for k in PAYMENT_KINDS if k not in self.enabled]
         if not off:
             return ()
-        names = ", ".join(_SWITCHES[k].replace("_", " ") for k in off)
+        names = ", ".join(SWITCHES[k].replace("_", " ") for k in off)
         return (f"Redaction of {names} was OFF (playbook [redaction]): this transcript may "
                 "hold payment card data as spoken",)
 
@@ -121,12 +128,12 @@ def parse_redaction(section: object, fallback: dict | None = None) -> RedactionC
     if not isinstance(section, dict):
         raise RedactionConfigError("[redaction] must be a table")
     fallback = fallback or {}
-    known = set(_SWITCHES.values()) | set(_NUMBERS) | {"cues", "quantity_words"}
+    known = set(SWITCHES.values()) | set(_NUMBERS) | {"cues", "quantity_words"}
     for key in section:
         if key not in known:
             raise RedactionConfigError(f"[redaction] has an unknown setting {key!r}")
     enabled = set(KINDS)
-    for kind, key in _SWITCHES.items():
+    for kind, key in SWITCHES.items():
         value = section.get(key, True)
         if not isinstance(value, bool):
             raise RedactionConfigError(f"[redaction] {key} must be true or false, "

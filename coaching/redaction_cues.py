@@ -12,7 +12,7 @@ import bisect
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from coaching.redaction_config import RedactionConfig
+from coaching.redaction_config import WORD_CUE_KINDS, RedactionConfig
 from coaching.text import normalize_text
 
 __all__ = ["Cue", "CueTimeline", "find_cues"]
@@ -56,11 +56,11 @@ def find_cues(words: Sequence[str], index: dict[str, list[tuple[tuple[str, ...],
 
 
 def specific_first(hits: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
-    """"The security code on the back of the card": in one breath, a security code or
-    expiry cue is not undone by the card it belongs to."""
+    """"The security code on the back of the card": in one breath, a security code,
+    expiry or postal code cue is not undone by the card it belongs to."""
     out, specific = [], False
     for hit in hits:
-        if hit[2] in ("security_code", "expiry_date"):
+        if hit[2] in ("security_code", "expiry_date", "postal_address"):
             specific = True
         elif hit[2] == "card_number" and specific:
             continue
@@ -74,6 +74,8 @@ class CueTimeline:
     def __init__(self, config: RedactionConfig) -> None:
         self._index: dict[str, list[tuple[tuple[str, ...], str]]] = {}
         for kind, phrases in config.cues.items():
+            if kind in WORD_CUE_KINDS:  # names: coaching.redaction_people's own
+                continue
             for p in phrases:
                 self._index.setdefault(p[0], []).append((p, kind))
         self._cues: list[Cue] = []

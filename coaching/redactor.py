@@ -14,6 +14,10 @@ either party gives the digits that follow it their kind, for `context_window_s` 
 (each number taken extends it). A card number found by itself (Luhn) opens a card
 context too, so "739" said right after it is redacted without a cue.
 
+Names and postal addresses are words, not digits (`coaching.redaction_people`): the name
+the customer gives, wherever it is said after; a house number and street, or the answer
+to "what is your address?". They are claimed with email addresses, before the digits.
+
 Kept audio is silenced over every redaction, and beyond: a short answer the other party
 gives inside a payment or identity context ("what is the security code?" - "739") is
 silenced whole, whatever Whisper made of it ("7th free"), since audio Whisper misheard
@@ -30,6 +34,7 @@ from coaching.redaction_claims import Claim, claim_run, real_digits
 from coaching.redaction_config import MARKERS, RedactionConfig
 from coaching.redaction_cues import Cue, CueTimeline
 from coaching.redaction_email import email_spans
+from coaching.redaction_people import People
 from coaching.timeline import Redaction, Speaker, Utterance, Word
 
 __all__ = ["Redactor", "SilenceSpan", "redact_utterances"]
@@ -130,6 +135,7 @@ class Redactor:
     def __init__(self, config: RedactionConfig) -> None:
         self.config = config
         self._cues = CueTimeline(config)
+        self._people = People(config)
         self._open: dict[str, _Run] = {}
         self._held: dict[str, list[_Held]] = {}
         self._records: list[list] = []  # [kind, speaker, start, end]
@@ -172,7 +178,7 @@ class Redactor:
                     del self._open[spk]
                     self._close(run)
                     touched.insert(0, spk)
-        self._claim_emails(h, texts, hits)
+        self._claim_words(h, texts, hits)
         self._runs(h, hits, cue_words)
         self._held.setdefault(u.speaker, []).append(h)
         out: list[Utterance] = []
@@ -225,18 +231,25 @@ class Redactor:
                 and cue.speaker != u.speaker and len(words) <= _ANSWER_WORDS):
             self._silence.append(SilenceSpan(u.speaker, u.start, u.end, cue.kind))
 
-    def _claim_emails(self, h: _Held, texts: list[str], hits: list[tuple[int, int, str]]
-                      ) -> None:
-        if not self.config.on("email") or not h.words:
+    def _claim_words(self, h: _Held, texts: list[str], hits: list[tuple[int, int, str]]
+                     ) -> None:
+        """Personal data said in words (emails, names, addresses), claimed before the
+        digits so a house number or an address's digits are not read as another kind."""
+        if not h.words:
             return
-        here = [b for _, b, kind in hits if kind == "email"]
+        speaker = h.utterance.speaker
         cue = self._cues.active(h.words[0].start)
-        in_context = bool(here) or (cue is not None and cue.kind == "email")
-        for lo, hi in email_spans(h.classes, texts, in_context, here[-1] if here else -1):
-            record = self._record("email", h.utterance.speaker, h.words[lo].start,
-                                  h.words[hi].end)
+        found = self._people.spans(speaker, texts, h.classes,
+                                   [(w.start, w.end) for w in h.words], hits, cue)
+        if self.config.on("email"):
+            here = [b for _, b, kind in hits if kind == "email"]
+            in_context = bool(here) or (cue is not None and cue.kind == "email")
+            found += [(lo, hi, "email") for lo, hi in email_spans(
+                h.classes, texts, in_context, here[-1] if here else -1)]
+        for lo, hi, kind in found:
+            record = self._record(kind, speaker, h.words[lo].start, h.words[hi].end)
             for i in range(lo, hi + 1):
-                h.claims.setdefault(i, (record, "email"))
+                h.claims.setdefault(i, (record, kind))
 
     def _record(self, kind: str, speaker: str, start: float, end: float,
                 index: int | None = None) -> int:

@@ -24,6 +24,7 @@ from PySide6.QtCore import QTimer
 
 from audio.analysis import AnalysisOptions, analyze_recording
 from audio.transcribe import Transcriber
+from coaching.redaction_config import SWITCHES
 from desktop.history.store import CallHistory
 from desktop.reports.export import export_html, export_pdf
 from desktop.window.main_window import MainWindow
@@ -41,9 +42,7 @@ from tests.pii_calls import (
 from tests.pulse_server import ensure_pulse_server, load_null_sink, unload_module
 
 pytestmark = [pytest.mark.slow, pytest.mark.model]
-_SWITCHES = ("card_numbers", "security_codes", "expiry_dates", "social_security_numbers",
-             "dates_of_birth", "bank_account_numbers", "routing_numbers", "email_addresses",
-             "phone_numbers")
+_SWITCHES = tuple(SWITCHES.values())  # every kind off: the control
 
 
 @pytest.fixture

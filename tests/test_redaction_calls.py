@@ -24,15 +24,13 @@ from audio.live import LiveConfig, LiveEngine
 from audio.live_session import LiveSession, SessionConfig
 from audio.recording import load_recording
 from coaching.playbook import load_playbook
-from coaching.redaction_config import KINDS
+from coaching.redaction_config import KINDS, SWITCHES
 from tests.pii_calls import HeardTranscriber, leaks, make_card_call, make_identity_call
 from tests.pulse_server import ensure_pulse_server, load_null_sink, unload_module
 
 pytestmark = [pytest.mark.model, pytest.mark.slow]
 ROOT = Path(__file__).resolve().parents[1]
-_SWITCHES = ("card_numbers", "security_codes", "expiry_dates", "social_security_numbers",
-             "dates_of_birth", "bank_account_numbers", "routing_numbers", "email_addresses",
-             "phone_numbers")
+_SWITCHES = tuple(SWITCHES.values())  # every kind off: the control
 CARD_SECRETS = ("card number", "card group", "security code", "expiry")
 ID_SECRETS = ("ssn", "date of birth")
 
