@@ -34,6 +34,7 @@ from coaching.acknowledgement import substantive
 from coaching.metrics import call_metrics
 from coaching.phrase_rules import Said, find_said, forbidden_set, said_at
 from coaching.playbook import Playbook, normalize_text
+from coaching.redaction_config import MARKERS
 from coaching.talk_speed import talk_turns
 from coaching.timeline import AGENT, CUSTOMER, CallTimeline, Event, Utterance
 
@@ -202,6 +203,9 @@ class _Call:
             names = self._names("name_intro", u)
             if names:
                 return names[0]
+            redacted = _redacted_name(u)
+            if redacted is not None:  # the name they gave, taken out of the transcript
+                return _NAME_MARKER, redacted
         return None
 
     def name_used(self, name: str | None) -> list[Said]:
@@ -212,6 +216,10 @@ class _Call:
             own = {n for n, _ in self._names("name_intro", u)}  # "my name is ..." is theirs
             if titled:
                 out.append(titled[0][1])
+            elif name == _NAME_MARKER:  # redacted: the customer's name wherever it is said
+                redacted = _redacted_name(u)
+                if redacted is not None:
+                    out.append(redacted)
             elif name and name not in own:
                 m = re.search(rf"(?<!\w){re.escape(name)}(?!\w)", normalize_text(u.text))
                 if m:
@@ -231,6 +239,20 @@ def _greeting(c: _Call) -> Check:
     return _make("greeting", False, f"no greeting in the first {limit:.0f} s")
 
 
+_NAME_MARKER = MARKERS["name"]
+
+
+def _redacted_name(u: Utterance) -> Said | None:
+    """Where the customer's redacted name stands in `u` (the redactor puts the marker
+    wherever either party says the name the customer gave)."""
+    if _NAME_MARKER not in u.text:
+        return None
+    word = next((w for w in u.words if w.text.startswith(_NAME_MARKER)), None)
+    start, end = (word.start, word.end) if word is not None else (u.start, u.end)
+    sentence = next(s for s in re.split(r"(?<=[.!?])\s+", u.text) if _NAME_MARKER in s)
+    return Said(_NAME_MARKER, sentence.strip(), start, end, "their name, redacted")
+
+
 def _used_name(c: _Call) -> Check:
     given = c.customer_name()
     used = c.name_used(given[0] if given else None)
@@ -239,7 +261,8 @@ def _used_name(c: _Call) -> Check:
                      [_ev(s) for s in used])
     if given:
         name, said = given
-        return _make("used_name", False, f"the customer gave their name ({name.title()}, at "
+        shown = "redacted" if name == _NAME_MARKER else name.title()
+        return _make("used_name", False, f"the customer gave their name ({shown}, at "
                      f"{said.start:.0f} s) but it was never used", [_ev(said)])
     if not c.tl.has_customer:
         return _make("used_name", False, _NEEDS_CUSTOMER + " to hear their name",
