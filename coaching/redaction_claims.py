@@ -204,3 +204,23 @@ def claim_run(classes: Sequence[WordClass], cue: str | None, config: RedactionCo
     if whole is not None:
         return [whole]
     return _shape_claims(groups, config)
+
+
+_LINKS = frozenset({"of", "is", "was", "be", "just", "only", "about"})  # "payment of 120"
+_CHARGED_TO = frozenset({"on", "onto", "to", "from", "the", "your", "my", "that", "this",
+                         "same", "please", "it", "put"})  # "150 on the card": an amount charged, not its digits
+
+
+def amount_before(keys: Sequence[str], first: int, amount_words: frozenset[str]) -> bool:
+    """The digits starting at word `first` follow an amount word ("a payment of 120",
+    "the balance is 150"): an amount, not a code or a card's digits."""
+    k = first - 1
+    while k >= 0 and keys[k] in _LINKS and first - k <= 2:
+        k -= 1
+    return k >= 0 and keys[k] in amount_words
+
+
+def charged_to(keys: Sequence[str]) -> bool:
+    """The words between digits and a card cue after them are only "on the", "to your"
+    ("150 on the card"): an amount charged to the card."""
+    return all(k in _CHARGED_TO for k in keys)

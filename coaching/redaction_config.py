@@ -74,6 +74,8 @@ class RedactionConfig:
         audio_margin_s: kept call audio is silenced this far either side of a redaction.
         quantity_words: digits followed by one of these are an amount ("3 to 5 business
             days", "24 hours", "120 dollars"), never a code, only a Luhn-valid card number.
+        amount_words: digits right after one of these ("a payment of 120", "the balance
+            is 150", "charge 45") are an amount too.
     """
 
     enabled: frozenset[str] = frozenset(KINDS)
@@ -82,6 +84,7 @@ class RedactionConfig:
     continue_within_s: float = 10.0
     audio_margin_s: float = 0.3
     quantity_words: frozenset[str] = frozenset()
+    amount_words: frozenset[str] = frozenset()
 
     def on(self, kind: str) -> bool:
         return kind in self.enabled
@@ -128,7 +131,7 @@ def parse_redaction(section: object, fallback: dict | None = None) -> RedactionC
     if not isinstance(section, dict):
         raise RedactionConfigError("[redaction] must be a table")
     fallback = fallback or {}
-    known = set(SWITCHES.values()) | set(_NUMBERS) | {"cues", "quantity_words"}
+    known = set(SWITCHES.values()) | set(_NUMBERS) | {"cues", "quantity_words", "amount_words"}
     for key in section:
         if key not in known:
             raise RedactionConfigError(f"[redaction] has an unknown setting {key!r}")
@@ -161,7 +164,10 @@ def parse_redaction(section: object, fallback: dict | None = None) -> RedactionC
             for kind in CUE_KINDS}
     units = section.get("quantity_words", fallback.get("quantity_words", []))
     quantity = frozenset(w for phrase in _phrases("quantity_words", units) for w in phrase)
-    return RedactionConfig(frozenset(enabled), cues, quantity_words=quantity, **numbers)
+    money = section.get("amount_words", fallback.get("amount_words", []))
+    amounts = frozenset(w for phrase in _phrases("amount_words", money) for w in phrase)
+    return RedactionConfig(frozenset(enabled), cues, quantity_words=quantity,
+                           amount_words=amounts, **numbers)
 
 
 @functools.cache

@@ -30,7 +30,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from coaching.number_words import WordClass, classify
-from coaching.redaction_claims import Claim, claim_run, real_digits
+from coaching.redaction_claims import Claim, amount_before, charged_to, claim_run, real_digits
 from coaching.redaction_config import MARKERS, RedactionConfig
 from coaching.redaction_cues import Cue, CueTimeline
 from coaching.redaction_email import email_spans
@@ -102,6 +102,7 @@ class _Run:
         self.cue = cue
         self.tokens: list[_Tok] = []
         self.settled = False  # its kind is certain: its utterances need not wait
+        self.amount = False  # said after an amount word ("a payment of 120")
         self.records: dict[str, int] = {}  # kind -> index of its redaction record
 
     @property
@@ -286,7 +287,7 @@ class Redactor:
         classes = [t.cls for t in run.tokens]
         last = run.tokens[-1]
         after = last.held.classes[last.index + 1:last.index + 2]
-        amount = bool(after) and after[0].key in self.config.quantity_words
+        amount = run.amount or (bool(after) and after[0].key in self.config.quantity_words)
         self._apply(run, claim_run(classes, run.cue.kind if run.cue else None, self.config,
                                    later_cue, amount=amount))
 
@@ -294,7 +295,7 @@ class Redactor:
         """An open run already taken whole (by its cue, or as a card number) is redacted
         now and its utterances need not wait; digits said on are redacted as they come."""
         claims = claim_run([t.cls for t in run.tokens], run.cue.kind if run.cue else None,
-                           self.config)
+                           self.config, amount=run.amount)
         if run.settled or any(c.first == 0 and c.last == len(run.tokens) - 1 for c in claims):
             run.settled = True
             self._apply(run, claims)
@@ -326,6 +327,8 @@ class Redactor:
                 continue
             if current is None:
                 current = _Run(speaker, self._cues.active(h.words[i].start))
+                current.amount = amount_before([c.key for c in h.classes], i,
+                                               self.config.amount_words)
             current.tokens.append(_Tok(h, i))
             fillers = 0
         if current is None:
@@ -343,7 +346,8 @@ class Redactor:
             return None
         for a, _, kind in hits:
             if last.index < a <= last.index + _LATER_CUE_WORDS:
-                return kind
+                between = [c.key for c in h.classes[last.index + 1:a]]
+                return None if kind == "card_number" and charged_to(between) else kind
         return None
 
     # -- output ------------------------------------------------------------------------

@@ -129,3 +129,27 @@ def test_the_scorecard_sees_a_redacted_name_used() -> None:
                        (A, 10, 14, "Okay, let me check that for you.")])
     assert not unused.passed and unused.applicable
     assert unused.detail.startswith("the customer gave their name (redacted, at ")
+
+
+def test_amounts_in_a_card_context_are_not_card_digits() -> None:
+    """Once the card is given, the agent goes on about money: an amount after an amount
+    word stays; the card's digits and the code do not."""
+    said, redactions = texts(
+        (A, "What is the card number?"),
+        (C, "4539 1488 0343 6467"),
+        (A, "Thanks. The payment of 120 will go through now."),
+        (A, "Your balance is 150 after that. And the security code?"),
+        (C, "739"),
+        (C, "My other card is 4539 1488."))
+    assert said[1] == "[card number]" and said[4] == "[security code]"
+    assert said[2] == "Thanks. The payment of 120 will go through now."
+    assert said[3] == "Your balance is 150 after that. And the security code?"
+    assert said[5] == "My other card is [card number].", "a card's digits after 'card is'"
+    assert [r.kind for r in redactions] == ["card_number", "security_code", "card_number"]
+
+
+def test_digits_followed_by_on_the_card_are_an_amount_not_its_digits() -> None:
+    """No card context yet: "150 on the card" is what is charged; "4539 is my card" is
+    the card's own first group."""
+    assert one("Okay, just 150 on the card please.") == "Okay, just 150 on the card please."
+    assert one("The 4539 is my card.") == "The [card number] is my card."
