@@ -2,6 +2,19 @@
 
 Other tools, the tests and the scorecard history read this. Fields may be added; the
 documented ones may not be renamed.
+
+What was redacted, for an auditor to count without seeing it (`coaching.redactor`):
+
+- `redaction`: `{"on": [kinds], "off": [kinds]}`, the playbook's switches for this call.
+  Kinds: card_number, security_code, expiry_date, ssn, date_of_birth, bank_account,
+  routing_number, email, phone_number, name, postal_address. A payment kind that is off
+  is also said in `notes`.
+- `redactions`: one `{"kind", "speaker", "start", "end"}` per redacted stretch (seconds
+  into the call; a card number read over several utterances is one), never its content.
+- In `transcript` (and every quote in `events` and `scorecard`) the words are replaced
+  by the kind's marker, `[card number]`, `[name]`..., with the words' times kept.
+- A live call whose audio was kept also has `audio_silenced`: `{"stretches": n,
+  "seconds_by_reason": {kind or "unchecked": seconds}}`, how much is silence and why.
 """
 
 from __future__ import annotations
