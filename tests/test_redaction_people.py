@@ -153,3 +153,14 @@ def test_digits_followed_by_on_the_card_are_an_amount_not_its_digits() -> None:
     the card's own first group."""
     assert one("Okay, just 150 on the card please.") == "Okay, just 150 on the card please."
     assert one("The 4539 is my card.") == "The [card number] is my card."
+
+
+def test_every_kind_is_counted_by_name_in_the_reports() -> None:
+    """The scorecard page, HTML and PDF say how many of each kind were taken out: a kind
+    without its words there would be taken out silently."""
+    from desktop.reports.scorecard_text import redaction_summary
+
+    doc = {"redactions": [{"kind": k, "speaker": C, "start": 1.0, "end": 2.0} for k in KINDS]}
+    summary = redaction_summary(doc)
+    assert summary is not None and summary.count(", ") == len(KINDS) - 1
+    assert "1 name, 1 postal address" in summary

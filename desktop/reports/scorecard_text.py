@@ -59,6 +59,8 @@ _REDACTED_NAMES = {
     "routing_number": ("routing number", "routing numbers"),
     "email": ("email address", "email addresses"),
     "phone_number": ("phone number", "phone numbers"),
+    "name": ("name", "names"),
+    "postal_address": ("postal address", "postal addresses"),
 }
 
 
