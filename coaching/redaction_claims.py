@@ -207,8 +207,9 @@ def claim_run(classes: Sequence[WordClass], cue: str | None, config: RedactionCo
 
 
 _LINKS = frozenset({"of", "is", "was", "be", "just", "only", "about"})  # "payment of 120"
+# "150 on the card": an amount charged to it, not its digits
 _CHARGED_TO = frozenset({"on", "onto", "to", "from", "the", "your", "my", "that", "this",
-                         "same", "please", "it", "put"})  # "150 on the card": an amount charged, not its digits
+                         "same", "please", "it", "put"})
 
 
 def amount_before(keys: Sequence[str], first: int, amount_words: frozenset[str]) -> bool:

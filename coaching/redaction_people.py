@@ -42,6 +42,9 @@ _POSTCODE_IN = re.compile(r"^\d[A-Z]{2}$")
 _MAX_NAME_WORDS = 5  # a name given after a cue is at most this long
 _MAX_LEAD_INS = 3  # "it's, um, Lopez": common words skipped before the name
 _MAX_ADDRESS_WORDS = 16
+_MAX_NAME_ANSWER = 8  # an answer to "your name?" this short is taken whole
+_LEAD_INS = frozenset("yes yeah yep sure okay ok so well um uh oh it its it's is that's "
+                      "thats my name the address of course".split())
 
 
 def bare(text: str) -> str:
@@ -98,11 +101,31 @@ def _run(texts: Sequence[str], start: int, cased: bool, limit: int) -> tuple[int
     return (i, j - 1) if j > i else None
 
 
+def answer_span(texts: Sequence[str], limit: int) -> tuple[int, int] | None:
+    """A short answer's words after its lead-in ("Yes, it is ..."), to the end of its
+    first sentence, whatever they are: Whisper writes a name or a street it does not
+    know as common words ("Maria Lopez" as "very low, Ben"), and those are the data
+    all the same. None when the answer is longer than `limit` words."""
+    i = 0
+    while i < len(texts) and bare(texts[i]).lower() in _LEAD_INS:
+        i += 1
+    if i >= len(texts):
+        return None
+    j = i
+    while j < len(texts) - 1 and not texts[j].rstrip().endswith((".", "!", "?")):
+        j += 1
+    if j - i + 1 > limit:
+        return None
+    return i, j
+
+
 def name_keys(texts: Sequence[str], span: tuple[int, int]) -> set[str]:
     """The lower-case names a span gives, to be found again later in the call: each
-    word, and letters spelled out joined into one ("L-O-P-E-Z" -> "lopez")."""
+    word that looks like a name, and letters spelled out joined into one ("L-O-P-E-Z"
+    -> "lopez"). A misheard name's common words ("very low") are not learned."""
+    cased = _cased(texts)
     words = [bare(t) for t in texts[span[0]:span[1] + 1]]
-    keys = {w.lower() for w in words if len(w) > 1 and "-" not in w}
+    keys = {w.lower() for w in words if "-" not in w and _name_like(w, cased)}
     letters = "".join(w.replace("-", "") for w in words if _spelled(w))
     if len(letters) > 1:
         keys.add(letters.lower())
@@ -110,14 +133,16 @@ def name_keys(texts: Sequence[str], span: tuple[int, int]) -> set[str]:
 
 
 def name_spans(texts: Sequence[str], gives: Sequence[int], answering: bool,
-               known: set[str]) -> list[tuple[int, int]]:
+               known: set[str], whole: bool = True) -> list[tuple[int, int]]:
     """Word spans (first, last inclusive) of the customer's name in one utterance.
 
     Args:
         texts: the words as Whisper wrote them.
         gives: the last word of each cue in this utterance where the speaker gives a
             name ("my name is"); only the customer's count (the caller decides).
-        answering: the utterance answers the other party's question for a name.
+        answering: the utterance answers the other party's question for a name (or
+            says the answer back): its name-like words are taken, and with `whole` a
+            short answer is taken whole.
         known: names given earlier in the call (lower case): found in anyone's words.
     """
     cased = _cased(texts)
@@ -127,6 +152,9 @@ def name_spans(texts: Sequence[str], gives: Sequence[int], answering: bool,
         if found is not None:
             spans.append(found)
     if answering:
+        short = answer_span(texts, _MAX_NAME_ANSWER) if whole else None
+        if short is not None:
+            spans.append(short)
         i = 0
         while i < len(texts):
             if _name_like(texts[i], cased) or _spelled(texts[i]):
@@ -220,6 +248,9 @@ def address_spans(texts: Sequence[str], classes: Sequence[WordClass],
             spans.append((first, _address_tail(texts, classes, j, cased)))
     spans += [(k, k + 1) for k in range(len(texts) - 1)
               if _POSTCODE_OUT.match(bare(texts[k])) and _POSTCODE_IN.match(bare(texts[k + 1]))]
+    whole = answer_span(texts, _MAX_ADDRESS_WORDS) if answering else None
+    if whole is not None:
+        spans.append(whole)
     starts = [a + 1 for a in after] + ([0] if answering else [])
     for s in starts:
         k = s
@@ -255,6 +286,7 @@ class People:
                 self._index.setdefault(phrase[0], []).append((phrase, kind))
         self._asked: float | None = None
         self._answers = 0
+        self._read_back = False  # the customer answered: the agent may say it back
 
     def spans(self, speaker: str, texts: Sequence[str], classes: Sequence[WordClass],
               times: Sequence[tuple[float, float]], hits: Sequence[tuple[int, int, str]],
@@ -286,11 +318,16 @@ class People:
         if answering:
             self._answers += 1
         gives = [b for _, b, kind in hits if kind == "name"] if customer else []
-        spans = [(a, b) for a, b in name_spans(texts, gives, answering, self.known)
+        # The agent's first words after the customer's answer say the name back ("Thank
+        # you, Maria"), as they heard it: how it is found when Whisper misheard the answer.
+        read_back = not customer and self._read_back
+        spans = [(a, b) for a, b in name_spans(texts, gives, answering or read_back,
+                                               self.known, whole=not read_back)
                  if not taken & set(range(a, b + 1))]
-        if customer:
+        if customer or read_back:
             for span in spans:
                 self.known |= name_keys(texts, span)
+        self._read_back = answering or (customer and self._read_back)
         asked = [b for _, b, kind in hits if kind == "name_question"]
         if asked and not customer:
             self._asked, self._answers = times[asked[-1]][1], 0

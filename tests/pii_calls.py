@@ -23,7 +23,7 @@ from tests.callsynth import Line, SynthCall, synth_call
 __all__ = ["HeardTranscriber", "heard_in_the_engine", "HEARD_FILE_ENV", "read_heard",
            "secret_texts", "CARD", "CARD_GROUPS", "CVV", "EXPIRY", "SSN",
            "DOB_YEAR", "SECRETS", "card_call_lines", "identity_call_lines", "make_card_call",
-           "make_identity_call", "leaks"]
+           "make_identity_call", "contact_call_lines", "make_contact_call", "leaks"]
 
 A, C = "agent", "customer"
 CARD_GROUPS = ("4539", "1488", "0343", "6467")
@@ -86,6 +86,24 @@ def identity_call_lines() -> list[Line]:
                 "you with today?"),
         Line(C, "No, that is all, thank you. Bye."),
     ]
+
+
+def contact_call_lines() -> list[Line]:
+    """The customer gives their name and their home address; the agent uses the name."""
+    return [
+        Line(A, "Thank you for calling Acme support, my name is Sam. Can I have your full "
+                "name please?"),
+        Line(C, "Yes, it is Maria Lopez."),
+        Line(A, "Thank you, Maria. And what is your home address?"),
+        Line(C, "It is 42 Oak Street, Springfield."),
+        Line(A, "Thank you, your address is updated. Is there anything else I can help "
+                "you with today?"),
+        Line(C, "No, that is all, thank you. Bye."),
+    ]
+
+
+def make_contact_call(path: Path) -> SynthCall:
+    return synth_call(contact_call_lines(), path)
 
 
 def make_card_call(path: Path) -> SynthCall:

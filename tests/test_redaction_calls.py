@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -25,7 +26,13 @@ from audio.live_session import LiveSession, SessionConfig
 from audio.recording import load_recording
 from coaching.playbook import load_playbook
 from coaching.redaction_config import KINDS, SWITCHES
-from tests.pii_calls import HeardTranscriber, leaks, make_card_call, make_identity_call
+from tests.pii_calls import (
+    HeardTranscriber,
+    leaks,
+    make_card_call,
+    make_contact_call,
+    make_identity_call,
+)
 from tests.pulse_server import ensure_pulse_server, load_null_sink, unload_module
 
 pytestmark = [pytest.mark.model, pytest.mark.slow]
@@ -51,7 +58,8 @@ def off_playbook(folder) -> str:
 @pytest.fixture(scope="module")
 def calls(folder):
     return {"card": make_card_call(folder / "card.wav"),
-            "identity": make_identity_call(folder / "identity.wav")}
+            "identity": make_identity_call(folder / "identity.wav"),
+            "contact": make_contact_call(folder / "contact.wav")}
 
 
 @pytest.fixture(scope="module")
@@ -78,13 +86,66 @@ def _strings(value, skip=("recording", "playbook")):
             yield from _strings(v, skip)
 
 
+def _answer_words(text: str) -> set[str]:
+    """The words of an answer after its lead-in ("Yes, it is ..."), as Whisper wrote
+    them, that are not common ones: the name or address it heard, however it heard it
+    ("Maria Lopez" once came out "very low, Ben")."""
+    from coaching.common_words import COMMON_WORDS
+
+    words = [w.strip(".,!?-").lower() for w in text.split()]
+    return {w for w in words if w and w not in COMMON_WORDS
+            and w not in ("yes", "it", "is", "very")}
+
+
+def test_callcoach_analyze_redacts_the_name_and_address_whisper_heard(
+        calls, folder, off_playbook, transcriber) -> None:
+    """The customer's name and home address, as Whisper heard them, appear nowhere in
+    the transcript of the JSON or the HTML; the agent's own name stays, and using the
+    customer's (redacted) name still counts on the scorecard."""
+    call = calls["contact"]
+    heard = analyze_recording(call.path, AnalysisOptions(playbook_path=off_playbook),
+                              transcriber=transcriber)
+    customer = [u.text for u in heard.timeline.utterances if u.speaker == "customer"]
+    name, address = _answer_words(customer[0]), _answer_words(customer[1])
+    assert name and "42" in address, customer  # the control: what there was to take out
+
+    out_json, out_html = folder / "contact.json", folder / "contact.html"
+    proc = subprocess.run([sys.executable, "-m", "desktop.cli", "analyze", str(call.path),
+                           "--json", str(out_json), "--html", str(out_html)],
+                          capture_output=True, text=True, timeout=300, cwd=ROOT,
+                          env=dict(os.environ, HF_HUB_OFFLINE="1"))
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(out_json.read_text())
+    said = " ".join(u["text"] for u in doc["transcript"]).lower()
+    page = _html_text(out_html.read_text()).lower()
+    for word in name | address:
+        pattern = rf"(?<!\w){re.escape(word)}(?!\w)"
+        assert not re.search(pattern, said), (word, said)
+        # The page's figures have numbers of their own ("Agent words 42").
+        assert word.isdigit() or not re.search(pattern, page), (word, page)
+    assert {"name", "postal_address"} <= {r["kind"] for r in doc["redactions"]}
+    agent = " ".join(u["text"] for u in doc["transcript"] if u["speaker"] == "agent")
+    assert "Sam" in agent, "the agent's own name stays"
+    used = next(c for c in doc["scorecard"]["checks"] if c["id"] == "used_name")
+    assert used["applicable"], used
+
+
 def _html_text(page: str) -> str:
     """What an HTML page says (its text, not its markup: SVG coordinates are numbers)."""
     parts: list[str] = []
 
     class Text(HTMLParser):
+        hidden = 0  # inside <style> or <script>: not what the page says
+
+        def handle_starttag(self, tag, attrs) -> None:
+            self.hidden += tag in ("style", "script")
+
+        def handle_endtag(self, tag) -> None:
+            self.hidden -= tag in ("style", "script")
+
         def handle_data(self, data: str) -> None:
-            parts.append(data)
+            if not self.hidden:
+                parts.append(data)
 
     Text().feed(page)
     return " ".join(parts)

@@ -64,9 +64,28 @@ def test_what_is_not_a_name() -> None:
         (C, "From Springfield."))
     assert said[0] == "Yes, this is ridiculous, I've waited since Tuesday."
     assert said[1] == "Is John there? What's your name?", "a name nobody gave is kept"
-    assert said[2] == "It's about my Visa card, actually."
+    assert said[2] == "It's [name].", "the answer to 'your name?', whatever it says"
+    assert said[3] == "Okay, I can help with the Visa card. Where are you calling from?"
     assert said[4] == "From Springfield.", "the agent went on: the answer window ended"
-    assert redactions == ()
+    assert [r.kind for r in redactions] == ["name"]
+
+
+def test_a_misheard_answer_is_taken_whole_and_its_common_words_are_not_learned() -> None:
+    """Whisper writes a name it does not know as common words ("Maria Lopez" came out
+    "very low, Ben" on a synthesized voice): the short answer is taken whole, only its
+    name-like word is looked for again, and the agent saying the name back ("Thank you,
+    Maria") gives it as they heard it."""
+    said, _ = texts(
+        (A, "Can I have your full name please?"),
+        (C, "Yes, it is very low, Ben."),
+        (A, "Thank you, Maria. Is the battery low?"),
+        (A, "And what is your home address?"),
+        (C, "It is 42 -mode street, spring field."),
+        (A, "Thanks Maria, and Ben is your middle name?"))
+    assert said[1] == "Yes, it is [name]."
+    assert said[2] == "Thank you, [name]. Is the battery low?"
+    assert said[4] == "It is [address]."
+    assert said[5] == "Thanks [name], and [name] is your middle name?"
 
 
 def test_a_lower_case_transcript_takes_the_words_after_the_cue() -> None:
