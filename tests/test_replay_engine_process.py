@@ -91,6 +91,35 @@ def test_cancel_ends_the_child_process(page, qtbot) -> None:
         os.kill(pid, 0)
 
 
+def test_a_page_dropped_without_closing_ends_its_child(qtbot) -> None:
+    """A page destroyed without being closed (a local page of a test, a window deleted)
+    stops its jobs: the shown call's child does not live on for the window's close to
+    wait for (it waited 15 s for each such child of earlier tests)."""
+    import gc
+
+    from desktop.window import workers
+
+    def show_a_call() -> int:
+        page = ReplayPage()
+        page.open_recording(DEMO_CALL)
+        qtbot.waitUntil(lambda: page.data is not None and not page.busy, timeout=180_000)
+        return page._engine.pid
+
+    pid = show_a_call()
+    os.kill(pid, 0)  # the page is gone, its child still here until it is told
+    gc.collect()
+
+    def gone() -> bool:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        return False
+
+    qtbot.waitUntil(gone, timeout=15_000)
+    assert workers.wait_for_jobs(10_000), "the dropped page's job ended"
+
+
 def test_the_child_side_imports_no_qt() -> None:
     """What the spawned child imports (its entry point and what it builds) loads no Qt."""
     code = ("import sys; import desktop.window.engine_process, desktop.window.replay_data; "

@@ -215,8 +215,10 @@ def start_job(job: _Job, owner: QObject | None = None) -> QThread:
 
     The job and its thread are kept alive here until the thread has finished (a caller
     may drop or replace its own reference, e.g. when a newer analysis supersedes it).
-    `owner` is accepted for symmetry with Qt's parent argument; the thread is
-    deliberately not parented to it, so closing a page never destroys a running thread.
+    The thread is deliberately not parented to `owner`, so closing a page never
+    destroys a running thread; but an `owner` destroyed without being closed (a page
+    dropped, its window deleted) stops the job (`stop`, where it has one): an analysis
+    child no page shows would otherwise live on, and the window's close wait for it.
     """
     global _reaper
     if _reaper is None:
@@ -229,6 +231,10 @@ def start_job(job: _Job, owner: QObject | None = None) -> QThread:
     # event loop, which at exit is blocked in `wait_for_jobs` waiting for this thread.
     job.done.connect(thread.quit, Qt.ConnectionType.DirectConnection)
     thread.finished.connect(_reaper.thread_done)
+    stop = getattr(job, "stop", None)
+    if owner is not None and stop is not None:
+        # Direct: the job's thread has no event loop to take a queued call.
+        owner.destroyed.connect(stop, Qt.ConnectionType.DirectConnection)
     thread.start()
     return thread
 
