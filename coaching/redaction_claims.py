@@ -168,8 +168,10 @@ def _by_cue(cue: str, n: int, classes: Sequence[WordClass], written: bool,
         kind = cue if n >= 5 else None
     elif cue == "phone_number":
         kind = cue if n >= 7 else None
-    elif cue == "postal_address":  # a house, flat or postal code number
-        kind = cue if n >= 1 else None
+    elif cue == "postal_address":
+        # A house or postal code number; one digit alone ("the right one") is not, and
+        # "apartment 4" is taken with the cue's words (coaching.redaction_people).
+        kind = cue if n >= 2 else None
     return kind if kind is not None and config.on(kind) else None
 
 

@@ -298,8 +298,11 @@ class People:
         out: list[tuple[int, int, str]] = []
         if self.config.on("postal_address"):
             after = [b for _, b, kind in hits if kind == "postal_address"]
+            # The other party's "what is your address?" just before (as soon as digits
+            # said on would still be the same number): not every word said after it.
             answering = (active is not None and active.kind == "postal_address"
-                         and active.speaker not in (None, speaker))
+                         and active.speaker not in (None, speaker) and times
+                         and times[0][0] <= active.time + self.config.continue_within_s)
             out += [(a, b, "postal_address")
                     for a, b in address_spans(texts, classes, after, answering)]
         if self.config.on("name"):  # a street or a town is not a name to learn
@@ -324,10 +327,11 @@ class People:
         spans = [(a, b) for a, b in name_spans(texts, gives, answering or read_back,
                                                self.known, whole=not read_back)
                  if not taken & set(range(a, b + 1))]
+        learned = set().union(*(name_keys(texts, span) for span in spans))
         if customer or read_back:
-            for span in spans:
-                self.known |= name_keys(texts, span)
-        self._read_back = answering or (customer and self._read_back)
+            self.known |= learned
+        # Said back only when the answer gave a name ("Why do you need it?" does not).
+        self._read_back = (answering and bool(learned)) or (customer and self._read_back)
         asked = [b for _, b, kind in hits if kind == "name_question"]
         if asked and not customer:
             self._asked, self._answers = times[asked[-1]][1], 0

@@ -112,6 +112,25 @@ def test_an_answer_to_what_is_your_address() -> None:
     assert {r.kind for r in redactions} == {"postal_address"}
 
 
+def test_only_the_answer_to_the_address_question_is_taken_whole() -> None:
+    """The answer is; what is said well after it is judged on its own."""
+    lines = [utt(A, 0.0, "And what is your home address?"),
+             utt(C, 3.0, "It is 42 -mode street, spring field."),
+             utt(C, 20.0, "Yes that is the right one.")]
+    said, _, _ = redact(*lines)
+    assert said[1:] == ["It is [address].", "Yes that is the right one."]
+
+
+def test_a_question_back_is_not_a_name_and_the_agent_says_nothing_back() -> None:
+    said, redactions = texts(
+        (A, "Can I have your full name please?"),
+        (C, "Why do you need it?"),
+        (A, "For security, it is Acme policy."),
+        (C, "Okay."))
+    assert said[2] == "For security, it is Acme policy."
+    assert [r.kind for r in redactions] == ["name"]  # the short answer, whatever it is
+
+
 def test_what_is_not_an_address() -> None:
     for text in ("I waited 20 minutes way too long.", "i waited 20 minutes way too long",
                  "Your order 4521 ships to the store on Main Street Tuesday.",
