@@ -194,7 +194,7 @@ class LivePage(QWidget):
 
     def start_call(self, config: LiveCallConfig) -> None:
         """Ask the engine to open the devices and start; the page stays responsive (the
-        engine reads the playbook: 445 patterns take 150 ms to compile)."""
+        engine reads the playbook: its patterns take 0.4 s to compile)."""
         if self.state != "idle":
             return
         self.state = "starting"
