@@ -84,13 +84,15 @@ def as_typed(text: str, match: PhraseMatch) -> str:
 def explain(match: PhraseMatch, text: str | None = None) -> dict:
     """Why a set matched, for a trainer and a script: the words (as written in `text`,
     when given), how, and the pattern, or the example sentence and how close, or the
-    sets said together."""
+    sets said together, or the learned model's probability and the words it weighed."""
     words = as_typed(text, match) if text is not None else match.phrase
     out: dict = {"words": words, "how": match.how}
     if match.how == "pattern":
         out["pattern"] = match.pattern
     elif match.how == "example":
         out["example"], out["similarity"] = match.example, match.similarity
+    elif match.how == "learned":
+        out["probability"], out["learned_words"] = match.similarity, list(match.learned_words)
     else:
         out["implied_by"] = list(match.implied_by)
     out["reason"] = match.reason

@@ -90,7 +90,7 @@ class ForbiddenPhraseRule(_TranscriptRule):
             # events of two sets apart (the engine treats an equal start as an update).
             while any(round(e.start, 3) == round(start, 3) for e in out):
                 start += 0.001
-            how = f", {said.how}" if said.how.startswith("close to") else ""
+            how = f", {said.how}" if said.how.startswith(("close to", "learned")) else ""
             out.append(self.event("forbidden_phrase", AGENT, start, max(said.end, start),
                                   f'you said "{said.phrase}" at {said.start:.1f} s{how} '
                                   f'({label})', now, evidence=said.phrase))

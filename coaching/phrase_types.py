@@ -85,11 +85,12 @@ class PhraseMatch:
     string: str
     first: int
     last: int
-    how: str  # "pattern", "example" or "implied"
+    how: str  # "pattern", "example", "implied" or "learned"
     pattern: str = ""
     example: str = ""
-    similarity: float = 0.0
+    similarity: float = 0.0  # to the example; for "learned", the model's probability
     implied_by: tuple[str, ...] = ()
+    learned_words: tuple[str, ...] = ()  # the words that weighed most, for "learned"
     regex: re.Match[str] | None = field(default=None, compare=False, repr=False)
 
     @property
@@ -120,6 +121,10 @@ class PhraseMatch:
         """Why it matched, for a person: the pattern, or the example and how close."""
         if self.how == "example":
             return f'close to "{self.example}" ({self.similarity:.2f})'
+        if self.how == "learned":
+            words = ", ".join(f'"{w}"' for w in self.learned_words)
+            return (f"learned from labelled calls ({self.similarity:.2f})" +
+                    (f", on {words}" if words else ""))
         if self.how == "implied":
             return "said " + " and ".join(self.implied_by).replace("_", " ") + " together"
         return f'pattern "{self.pattern}"'

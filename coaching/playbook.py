@@ -13,6 +13,7 @@ import tomllib
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
+from coaching.learned_intents import LearnedIntents, LearnedIntentsError
 from coaching.redaction_config import (
     RedactionConfig,
     RedactionConfigError,
@@ -100,11 +101,17 @@ class Playbook:
     matcher: PhraseMatcher = field(default=None, compare=False, repr=False)  # type: ignore
 
     redaction: RedactionConfig = field(default_factory=default_redaction)
+    learned: LearnedIntents | None = field(default=None, compare=False, repr=False)
+    learned_min_probability: float = 0.5
+    learned_min_words: int = 2
+    learned_floors: dict[str, float] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.matcher is None:
             object.__setattr__(self, "matcher",
-                               PhraseMatcher(self.phrases, self.meanings, self.matching))
+                               PhraseMatcher(self.phrases, self.meanings, self.matching,
+                                             self.learned, self.learned_min_probability,
+                                             self.learned_min_words, self.learned_floors))
 
     def prompt_for(self, kind: str) -> PromptSpec:
         return self.prompts.get(kind, PromptSpec(kind, "", 10))
@@ -144,7 +151,7 @@ class Playbook:
         redaction settings. What the window keeps of a call its engine process analysed:
         the what-if needs only the numbers, and compiling a thousand patterns again in
         the window's process would hold the GIL the event loop needs."""
-        return replace(self, phrases={}, meanings={}, matcher=None)
+        return replace(self, phrases={}, meanings={}, matcher=None, learned=None)
 
     def with_thresholds(self, **changes: float) -> Playbook:
         """A copy with some thresholds changed (the replay page's "what if")."""
@@ -259,7 +266,56 @@ def load_playbook(path: str | Path | None = None) -> Playbook:
         matching = MatchingConfig(**_numbers(data.get("matching", {}), MatchingConfig,
                                              "matching"))
         redaction = parse_redaction(data.get("redaction", {}), bundled_section())
-    except (PlaybookError, RedactionConfigError) as exc:
+        learned, min_probability, min_words, floors = _learned(data.get("learned", {}), file,
+                                                               meanings)
+    except (PlaybookError, RedactionConfigError, LearnedIntentsError) as exc:
         raise PlaybookError(f"{file}: {exc}") from None
     return Playbook(thresholds, policy, prompts, phrases, source=str(file), meanings=meanings,
-                    matching=matching, redaction=redaction)
+                    matching=matching, redaction=redaction, learned=learned,
+                    learned_min_probability=min_probability, learned_min_words=min_words,
+                    learned_floors=floors)
+
+
+def _learned(section: object, file: Path, meanings: dict[str, SetMeaning]
+             ) -> tuple[LearnedIntents | None, float, int, dict[str, float]]:
+    """The playbook's `[learned]`: the model file (beside the playbook, else the bundled
+    one of that name, so a copied playbook keeps working), how likely is enough, and
+    how many words that say something an utterance needs before the model's word
+    counts, and the sets that need more certainty (`min_probability_of`)."""
+    if not isinstance(section, dict):
+        raise PlaybookError("[learned] must be a table")
+    unknown = set(section) - {"model", "min_probability", "min_words", "min_probability_of"}
+    if unknown:
+        raise PlaybookError(f"[learned] has an unknown setting {sorted(unknown)[0]!r}")
+    floor = _probability("min_probability", section.get("min_probability", 0.5))
+    of = section.get("min_probability_of", {})
+    if not isinstance(of, dict) or any(n not in meanings for n in of):
+        raise PlaybookError("[learned] min_probability_of must be a table of phrase sets")
+    floors = {n: _probability(f"min_probability_of.{n}", v) for n, v in of.items()}
+    min_words = section.get("min_words", 2)
+    if not isinstance(min_words, int) or isinstance(min_words, bool) or min_words < 1:
+        raise PlaybookError("[learned] min_words must be a whole number >= 1")
+    name = section.get("model", "")
+    if not isinstance(name, str):
+        raise PlaybookError("[learned] model must be a file name")
+    if not name:
+        return None, floor, min_words, floors
+    from assets import asset_path
+
+    path = file.parent / name
+    if not path.is_file() and asset_path(Path(name).name).is_file():
+        path = asset_path(Path(name).name)
+    model = LearnedIntents.load(path)
+    for speaker, names in model.sets.items():
+        wrong = [n for n in names if n in meanings and meanings[n].said_by != speaker]
+        if wrong:
+            raise PlaybookError(f"[learned] {path.name} scores {wrong[0]} in the {speaker}'s "
+                                f"words, but the playbook listens for it from the "
+                                f"{meanings[wrong[0]].said_by}")
+    return model, floor, min_words, floors
+
+
+def _probability(key: str, value: object) -> float:
+    if not isinstance(value, (int, float)) or isinstance(value, bool) or not 0 < value < 1:
+        raise PlaybookError(f"[learned] {key} must be a number between 0 and 1")
+    return float(value)

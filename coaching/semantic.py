@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from coaching.learned_intents import FUNCTION_WORDS, LearnedIntents
 from coaching.phrase_types import (
     QUESTION,
     Encoder,
@@ -59,6 +60,9 @@ class _Read:
     units: list[Clause]
     sentences: list[Clause]
     sims: np.ndarray | None = None  # units x examples
+    raw: str = ""
+    vectors: np.ndarray | None = None  # units x encoder dim, then the whole utterance
+    learned: dict[str, dict[str, float]] = field(default_factory=dict)  # speaker -> set -> p
     found: dict[str, PhraseMatch | None] = field(default_factory=dict)
     hits: dict[str, list[re.Match[str]]] = field(default_factory=dict)  # set -> in `norm`
     says: dict[tuple[str, str], bool] = field(default_factory=dict)  # (set, clause text)
@@ -91,8 +95,15 @@ class PhraseMatcher:
     encoder may be attached from a loading thread while they do."""
 
     def __init__(self, patterns: Mapping[str, tuple[re.Pattern[str], ...]],
-                 meanings: Mapping[str, SetMeaning], config: MatchingConfig) -> None:
+                 meanings: Mapping[str, SetMeaning], config: MatchingConfig,
+                 learned: LearnedIntents | None = None, min_probability: float = 0.5,
+                 learned_min_words: int = 2,
+                 learned_floors: Mapping[str, float] | None = None) -> None:
         self.patterns = dict(patterns)
+        self.learned = learned
+        self.min_probability = min_probability
+        self.learned_min_words = learned_min_words
+        self.learned_floors = dict(learned_floors or {})
         self._any: dict[str, re.Pattern[str] | None] = {}  # joined when first searched
         self.meanings = dict(meanings)
         self.config = config
@@ -105,10 +116,15 @@ class PhraseMatcher:
         """Pickled as it was built: patterns, meanings and settings, without the encoder,
         the readings or the lock; the process that unpickles it (the replay engine's)
         attaches its own encoder."""
-        return {"patterns": self.patterns, "meanings": self.meanings, "config": self.config}
+        return {"patterns": self.patterns, "meanings": self.meanings, "config": self.config,
+                "learned": self.learned, "min_probability": self.min_probability,
+                "learned_min_words": self.learned_min_words,
+                "learned_floors": self.learned_floors}
 
     def __setstate__(self, state: dict) -> None:
-        self.__init__(state["patterns"], state["meanings"], state["config"])
+        self.__init__(state["patterns"], state["meanings"], state["config"],
+                      state.get("learned"), state.get("min_probability", 0.5),
+                      state.get("learned_min_words", 2), state.get("learned_floors"))
 
     # -- the encoder ---------------------------------------------------------------
 
@@ -186,10 +202,15 @@ class PhraseMatcher:
         units = clauses(text, max_words=int(self.config.clause_max_words))
         sentences = [u for u in units if not any(
             s.first <= u.first and u.last <= s.last and s is not u for s in units)]
-        read = _Read(normalize_text(text), units, sentences)
-        if encoder is not None and examples is not None and units and len(examples.texts):
-            vectors = np.asarray(encoder.encode([u.raw for u in units]), dtype=np.float32)
-            read.sims = vectors @ examples.vectors.T
+        read = _Read(normalize_text(text), units, sentences, raw=text)
+        learns = self._learns(encoder)
+        if encoder is not None and examples is not None and units and \
+                (len(examples.texts) or learns):
+            # the whole utterance last: what the learned model reads
+            texts = [u.raw for u in units] + ([text] if learns else [])
+            read.vectors = np.asarray(encoder.encode(texts), dtype=np.float32)
+            if len(examples.texts):
+                read.sims = read.vectors[:len(units)] @ examples.vectors.T
         with self._lock:
             self._cache[text] = read
             while len(self._cache) > int(self.config.cache_size):
@@ -331,6 +352,42 @@ class PhraseMatcher:
                                    similarity=round(sim, 3)))
         return out
 
+    def _learns(self, encoder: Encoder | None) -> bool:
+        """Whether the learned model can speak with `encoder`'s vectors (the ones it was
+        trained on; without them its vector rows would mean nothing)."""
+        return (self.learned is not None and encoder is not None and
+                getattr(encoder, "name", None) == self.learned.encoder_name)
+
+    def _by_learned(self, name: str, read: _Read) -> list[PhraseMatch]:
+        model = self.learned
+        speaker = model.speaker_of(name) if model is not None else None
+        if model is None or speaker is None or read.vectors is None or \
+                len(read.vectors) <= len(read.units) or \
+                _content_words(read.norm) < self.learned_min_words:  # "Okay." says nothing
+            return []
+        if speaker not in read.learned:
+            read.learned[speaker] = model.probabilities(speaker, read.raw, read.vectors[-1])
+        p = read.learned[speaker].get(name, 0.0)
+        if p < self.learned_floors.get(name, self.min_probability):
+            return []
+        # the words: the sentence that says it most, when there are several
+        if not read.sentences:
+            return []
+        best = read.sentences[0]
+        if len(read.sentences) > 1:
+            index = {id(u): i for i, u in enumerate(read.units)}
+            best = max(read.sentences, key=lambda u: model.probabilities(
+                speaker, u.raw, read.vectors[index[id(u)]]).get(name, 0.0))
+        # the set's guards hold here too: "sorry, could you repeat that" asks, whoever
+        # reads it; and a question set needs a question. (Its other `needs` do not: they
+        # stand in for words a bag of words cannot weigh, and the model weighs them.)
+        asks = QUESTION in self.meanings.get(name, SetMeaning()).needs
+        if self._guarded(name, best, read) or (asks and not best.question):
+            return []
+        first, last = best.first, best.last
+        return [PhraseMatch(name, read.norm, first, last, "learned", similarity=round(p, 3),
+                            learned_words=model.weighed_words(name, read.raw))]
+
     def _implied(self, name: str, read: _Read) -> list[PhraseMatch]:
         out = []
         for group in self.meanings.get(name, SetMeaning()).also_when:
@@ -355,9 +412,16 @@ class PhraseMatcher:
         found = self._by_pattern(name, read) + self._by_example(name, read) + \
             self._implied(name, read)
         if not found:
+            found = self._by_learned(name, read)
+        if not found:
             return None
-        order = {"pattern": 0, "implied": 1, "example": 2}
+        order = {"pattern": 0, "implied": 1, "example": 2, "learned": 3}
         return min(found, key=lambda m: (m.first, order[m.how], -m.similarity))
+
+
+def _content_words(norm: str) -> int:
+    """How many words of `norm` say something (not "I", "it", "okay", ...)."""
+    return sum(1 for w in norm.split() if w not in FUNCTION_WORDS)
 
 
 def _source(pattern: re.Pattern[str]) -> str:

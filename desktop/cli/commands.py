@@ -112,6 +112,20 @@ def build_parser() -> argparse.ArgumentParser:
                          "the example sentence and how close (\"why\": {set: {...}}); and "
                          "which sets came near but did not count, and why (\"not_counted\": "
                          "a guard said there, or a near miss it is closer to)")
+    tr = pb_sub.add_parser(
+        "train", help="teach the learned intents from labelled lines",
+        description="Train the model the playbook's [learned] section names, from lines "
+                    "labelled\n'speaker<TAB>text<TAB>labels' (labels: the phrase sets the "
+                    "line says, comma-separated,\nor '-' for none), the way 'callcoach "
+                    "playbook test' reads them.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="example:\n  callcoach playbook train bench/data/phrase_blind_*.tsv "
+               "--out my_intents.npz")
+    tr.add_argument("files", metavar="FILE", nargs="+", help="labelled lines (UTF-8)")
+    tr.add_argument("--out", metavar="MODEL", required=True,
+                    help="where to write the model (.npz)")
+    tr.add_argument("--playbook", metavar="P", default=None,
+                    help="the playbook whose phrase sets to learn (default: the bundled one)")
     # `callcoach history ...`: its options live in desktop/cli/history_cli.py.
     from desktop.cli.history_cli import add_history_parser
 
@@ -200,6 +214,7 @@ def main(argv: list[str] | None = None) -> int:
     from audio.recording import RecordingError
     from coaching.playbook import PlaybookError
     from desktop.cli.playbook_cli import PlaybookTestError
+    from desktop.cli.playbook_train_cli import TrainInputError
     from desktop.cli.ray_batch import ClusterError
     from desktop.crash_log import log_exception
 
@@ -222,6 +237,10 @@ def main(argv: list[str] | None = None) -> int:
                             history=not args.no_history, stereo=args.stereo_device,
                             agent_side=args.agent_side)
         if args.command == "playbook":
+            if args.playbook_command == "train":
+                from desktop.cli.playbook_train_cli import run_playbook_train
+
+                return run_playbook_train(args.files, args.out, args.playbook)
             from desktop.cli.playbook_cli import run_playbook_test
 
             return run_playbook_test(args.file, args.playbook, args.why)
@@ -230,7 +249,7 @@ def main(argv: list[str] | None = None) -> int:
 
             return run_history(args)
         return _open_window()
-    except (PlaybookTestError, ClusterError) as exc:
+    except (PlaybookTestError, TrainInputError, ClusterError) as exc:
         _error(str(exc))
         return EXIT_FAILED
     except (RecordingError, ModelError, PlaybookError, DeviceError) as exc:

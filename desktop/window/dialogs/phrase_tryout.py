@@ -50,6 +50,10 @@ def why_text(match: PhraseMatch, floor: float) -> str:
     if match.how == "implied":
         sets = " and ".join(s.replace("_", " ") for s in match.implied_by)
         return f"{sets} said in one sentence"
+    if match.how == "learned":
+        words = ", ".join(f'"{w}"' for w in match.learned_words)
+        return (f"the model learned from labelled calls is {match.similarity:.0%} sure" +
+                (f"; the words that weighed most: {words}" if words else ""))
     return f"matches the pattern  {match.pattern}"
 
 
