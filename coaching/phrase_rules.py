@@ -200,6 +200,11 @@ class _ReplyRule(_TranscriptRule):
         """The end of the reason: what the reply lacked."""
         raise NotImplementedError
 
+    def asks_back(self, u: Utterance) -> bool:
+        """Whether agent utterance `u` leaves the reply open for the customer's answer
+        (then the reply goes on after it, and the customer's answer does not end it)."""
+        return False
+
     def seen_agent(self, u: Utterance) -> None:
         """Every agent utterance, before it is read as a reply (context for subclasses)."""
 
@@ -213,6 +218,8 @@ class _ReplyRule(_TranscriptRule):
             self.seen_agent(u)
             if self._cue is not None and self.remedied(u):
                 self._cue = None
+            elif self._cue is not None and self.substantive(u) and self.asks_back(u):
+                self._reply_words = 0  # the answer waits for theirs
             elif self._cue is not None and self.substantive(u):
                 self._reply_words += words_in(u)
                 if self._reply_words >= _REPLY_WORDS:
@@ -247,7 +254,8 @@ class EmpathizeRule(_ReplyRule):
 class NextStepsRule(_ReplyRule):
     """The customer asked what happens next, when, or how long, and the agent's answer did
     not give both a next step and a time. What the agent said shortly before the question
-    counts too: "When will he come?" after "I'll send a technician" needs only the time."""
+    counts too: "When will he come?" after "I'll send a technician" needs only the time;
+    and an answer that asks them something back waits for their answer, and goes on."""
 
     kinds = ("prompt_next_steps",)
     kind = "prompt_next_steps"
@@ -272,6 +280,11 @@ class NextStepsRule(_ReplyRule):
 
     def remedied(self, u: Utterance | None) -> bool:
         return all(self._have())
+
+    def asks_back(self, u: Utterance) -> bool:
+        """An answer that asks them to choose ("8 to 10, or 3 to 5?") is still being
+        worked out with them: what happens next comes once they have answered."""
+        return ends_asking(u.text)
 
     def missing(self) -> str:
         step, time = self._have()

@@ -355,6 +355,20 @@ def test_a_step_said_just_before_the_question_counts() -> None:
     assert feed(NextStepsRule, already) == []
 
 
+def test_an_answer_that_asks_them_to_choose_waits_for_their_answer() -> None:
+    choose = (A, 6, 11, "That sounds great. Would you prefer between 8 and 10 or between 3 and 5?")
+    script = [QUESTION, choose, (C, 12, 13, "Earlier the better."),
+              (A, 14, 15, "Shall we say 8 then?"), (C, 16, 17, "Let's do it."),
+              (A, 18, 22, "Wonderful, I have booked you in for Thursday at 8am.")]
+    assert feed(NextStepsRule, script) == []
+    # asked back, and then never told: the reply that follows their answer is read as
+    # the answer, and prompts
+    vague = script[:3] + [(A, 14, 17, "Okay, noted, the workshop is quite busy."),
+                          (C, 18, 20, "My husband will drive it over.")]
+    found = feed(NextStepsRule, vague)
+    assert len(found) == 1 and found[0].reason.endswith("did not say what happens next, or when")
+
+
 # -- anything else --------------------------------------------------------------------
 
 def closing(script: list, duration: float, lag: float = 0.0) -> list[Event]:
