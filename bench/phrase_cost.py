@@ -1,7 +1,8 @@
 """What understanding the transcript costs `callcoach analyze` on a 10-minute call: the
 coaching stage (every rule, every check) run on the call's own transcript with the
-playbook's patterns only and with the sentence encoder, in the same run, plus the
-encoder's load (done on its own thread while Whisper transcribes).
+playbook's patterns only, with the sentence encoder, and with the encoder and the learned
+intents (the shipped playbook), in the same run, plus the encoder's load (done on its own
+thread while Whisper transcribes).
 
     .venv/bin/python bench/phrase_cost.py [--minutes 10] [--repeat 3]
 
@@ -47,10 +48,16 @@ def main() -> None:
     encoder = load_encoder()
     load_cpu = time.process_time() - t
     rows = []
-    for label, with_encoder in (("patterns only", False), ("patterns + WordLlama", True)):
+    from dataclasses import replace
+
+    for label, with_encoder, learned in (("patterns only", False, False),
+                                         ("patterns + WordLlama", True, False),
+                                         ("+ learned (shipped)", True, True)):
         spent = []
         for _ in range(args.repeat):
             playbook = load_playbook()
+            if not learned:
+                playbook = replace(playbook, learned=None, matcher=None)
             if with_encoder:
                 playbook.use_encoder(encoder)
             t = time.process_time()
@@ -62,7 +69,8 @@ def main() -> None:
         print(f"{label:24} {best:>12.2f} {worst:>14.2f}")
     print(f"encoder load (CPU s, on its own thread during transcription): {load_cpu:.2f}")
     print(f"added by the encoder: {rows[1][1] - rows[0][1]:.2f} s of coaching "
-          f"+ {load_cpu:.2f} s of load")
+          f"+ {load_cpu:.2f} s of load; by the learned intents: "
+          f"{rows[2][1] - rows[1][1]:.2f} s")
 
 
 if __name__ == "__main__":

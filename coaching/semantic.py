@@ -61,8 +61,10 @@ class _Read:
     sentences: list[Clause]
     sims: np.ndarray | None = None  # units x examples
     raw: str = ""
-    vectors: np.ndarray | None = None  # units x encoder dim, then the whole utterance
-    learned: dict[str, dict[str, float]] = field(default_factory=dict)  # speaker -> set -> p
+    vectors: np.ndarray | None = None  # units x encoder dim
+    whole: np.ndarray | None = None  # the whole utterance's vector (the learned model's)
+    learned: dict[tuple[str, int], dict[str, float]] = field(default_factory=dict)
+    # (speaker, unit index or -1 for the whole) -> set -> probability
     found: dict[str, PhraseMatch | None] = field(default_factory=dict)
     hits: dict[str, list[re.Match[str]]] = field(default_factory=dict)  # set -> in `norm`
     says: dict[tuple[str, str], bool] = field(default_factory=dict)  # (set, clause text)
@@ -73,10 +75,21 @@ def _any_of(patterns: Sequence[re.Pattern[str]]) -> re.Pattern[str] | None:
     in a text, before each is searched for where (None when they cannot be joined)."""
     if not patterns:
         return None
+    sources = [p.pattern for p in patterns]
+    if all(s.startswith(_HEAD) and s.endswith(_TAIL) for s in sources):
+        # every pattern starts at a word's start: one look there, not one per pattern at
+        # every character (three times faster on the largest sets)
+        inner = "|".join(f"(?:{s[len(_HEAD):-len(_TAIL)]})" for s in sources)
+        joined = f"{_HEAD}{inner}{_TAIL}"
+    else:
+        joined = "|".join(f"(?:{s})" for s in sources)
     try:
-        return re.compile("|".join(f"(?:{p.pattern})" for p in patterns))
+        return re.compile(joined)
     except re.error:  # the same group name in two patterns
         return None
+
+
+_HEAD, _TAIL = r"(?<!\w)(?:", r")(?!\w)"  # what the playbook wraps each pattern in
 
 
 def _search_all(patterns: Sequence[re.Pattern[str]], text: str) -> list[re.Match[str]]:
@@ -206,11 +219,15 @@ class PhraseMatcher:
         learns = self._learns(encoder)
         if encoder is not None and examples is not None and units and \
                 (len(examples.texts) or learns):
-            # the whole utterance last: what the learned model reads
-            texts = [u.raw for u in units] + ([text] if learns else [])
-            read.vectors = np.asarray(encoder.encode(texts), dtype=np.float32)
+            # and the whole utterance, which the learned model reads, unless one clause
+            # is all of it
+            whole = learns and (len(units) > 1 or units[0].raw != text.strip())
+            texts = [u.raw for u in units] + ([text] if whole else [])
+            vectors = np.asarray(encoder.encode(texts), dtype=np.float32)
+            read.vectors = vectors[:len(units)]
+            read.whole = vectors[-1] if learns else None
             if len(examples.texts):
-                read.sims = read.vectors[:len(units)] @ examples.vectors.T
+                read.sims = read.vectors @ examples.vectors.T
         with self._lock:
             self._cache[text] = read
             while len(self._cache) > int(self.config.cache_size):
@@ -361,23 +378,18 @@ class PhraseMatcher:
     def _by_learned(self, name: str, read: _Read) -> list[PhraseMatch]:
         model = self.learned
         speaker = model.speaker_of(name) if model is not None else None
-        if model is None or speaker is None or read.vectors is None or \
-                len(read.vectors) <= len(read.units) or \
+        if model is None or speaker is None or read.whole is None or not read.sentences or \
                 _content_words(read.norm) < self.learned_min_words:  # "Okay." says nothing
             return []
-        if speaker not in read.learned:
-            read.learned[speaker] = model.probabilities(speaker, read.raw, read.vectors[-1])
-        p = read.learned[speaker].get(name, 0.0)
+        p = self._learned_p(read, speaker, -1).get(name, 0.0)
         if p < self.learned_floors.get(name, self.min_probability):
             return []
         # the words: the sentence that says it most, when there are several
-        if not read.sentences:
-            return []
         best = read.sentences[0]
         if len(read.sentences) > 1:
             index = {id(u): i for i, u in enumerate(read.units)}
-            best = max(read.sentences, key=lambda u: model.probabilities(
-                speaker, u.raw, read.vectors[index[id(u)]]).get(name, 0.0))
+            best = max(read.sentences, key=lambda u: self._learned_p(
+                read, speaker, index[id(u)]).get(name, 0.0))
         # the set's guards hold here too: "sorry, could you repeat that" asks, whoever
         # reads it; and a question set needs a question. (Its other `needs` do not: they
         # stand in for words a bag of words cannot weigh, and the model weighs them.)
@@ -387,6 +399,16 @@ class PhraseMatcher:
         first, last = best.first, best.last
         return [PhraseMatch(name, read.norm, first, last, "learned", similarity=round(p, 3),
                             learned_words=model.weighed_words(name, read.raw))]
+
+    def _learned_p(self, read: _Read, speaker: str, unit: int) -> dict[str, float]:
+        """The model's probabilities for the whole utterance (`unit` -1) or one clause,
+        worked out once per utterance and speaker."""
+        key = (speaker, unit)
+        if key not in read.learned:
+            text, vector = ((read.raw, read.whole) if unit < 0 else
+                            (read.units[unit].raw, read.vectors[unit]))
+            read.learned[key] = self.learned.probabilities(speaker, text, vector)
+        return read.learned[key]
 
     def _implied(self, name: str, read: _Read) -> list[PhraseMatch]:
         out = []
@@ -427,5 +449,5 @@ def _content_words(norm: str) -> int:
 def _source(pattern: re.Pattern[str]) -> str:
     """The pattern as the trainer wrote it (without the word boundaries added on load)."""
     src = pattern.pattern
-    head, tail = r"(?<!\w)(?:", r")(?!\w)"
+    head, tail = _HEAD, _TAIL
     return src[len(head):-len(tail)] if src.startswith(head) and src.endswith(tail) else src

@@ -114,7 +114,7 @@ def test_a_forbidden_phrase_needs_more_certainty(encoder, pb, tmp_path) -> None:
     line = "Sir, screaming down the phone won't get this fixed any quicker."
     read = pb.matcher._read(line)
     pb.matcher.find("calm_down", line)
-    p = read.learned["agent"]["calm_down"]
+    p = read.learned[("agent", -1)]["calm_down"]
     assert 0.5 <= p < 0.7  # the model leans to it, but not surely enough
     assert "calm_down" not in judge_line(pb, "agent", line)["intents"]
     lenient = _playbook(encoder, _with_learned(
