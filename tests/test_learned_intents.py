@@ -23,7 +23,8 @@ from tests.test_phrase_meaning import per_set
 
 ROOT = Path(__file__).resolve().parents[1]
 BLIND = ROOT / "bench" / "data"
-TRAINED_ON = [BLIND / f"phrase_blind_{x}.tsv" for x in "abcdefghijklmnopstuvwxyz"]
+TRAINED_ON = [BLIND / f"phrase_blind_{x}.tsv"
+              for x in [*"abcdefghijklmnopstuvwxyz", "aa", "ab", "ac", "ad"]]
 HELD_OUT = ("q", "r")  # never trained on
 CALLCOACH = Path(sys.executable).with_name("callcoach")
 
@@ -111,15 +112,15 @@ def test_the_guards_and_the_question_hold_over_the_model(pb) -> None:
 
 
 def test_a_forbidden_phrase_needs_more_certainty(encoder, pb, tmp_path) -> None:
-    line = "Sir, screaming down the phone won't get this fixed any quicker."
+    line = "Right, well, you ticked the box saying you'd read the T's and C's, so."
     read = pb.matcher._read(line)
-    pb.matcher.find("calm_down", line)
-    p = read.learned[("agent", -1)]["calm_down"]
+    pb.matcher.find("blame", line)
+    p = read.learned[("agent", -1)]["blame"]
     assert 0.5 <= p < 0.7  # the model leans to it, but not surely enough
-    assert "calm_down" not in judge_line(pb, "agent", line)["intents"]
+    assert "blame" not in judge_line(pb, "agent", line)["intents"]
     lenient = _playbook(encoder, _with_learned(
         tmp_path, '[learned]\nmodel = "intent_model.npz"\nmin_probability_of = {}\n'))
-    assert "calm_down" in judge_line(lenient, "agent", line)["intents"]
+    assert "blame" in judge_line(lenient, "agent", line)["intents"]
 
 
 def test_a_copied_playbook_finds_the_bundled_model_and_model_off_turns_it_off(
