@@ -129,7 +129,7 @@ class LearnedIntents:
     # -- the file ------------------------------------------------------------------
 
     def save(self, path: str | Path) -> None:
-        """Write the model as one compressed `.npz` (float16 weights: about 1 MB)."""
+        """Write the model as one compressed `.npz` (float16 weights: under 1 MB)."""
         arrays = {f"weights_{s}": w.astype(np.float16) for s, w in self.weights.items()}
         meta = {"format": FORMAT, "bits": self.bits, "vector_scale": self.vector_scale,
                 "encoder_name": self.encoder_name, "trained_on": self.trained_on,
