@@ -4,6 +4,7 @@ loads, an edited playbook from the settings, and a bad one."""
 
 from __future__ import annotations
 
+import os
 import threading
 
 import pytest
@@ -51,6 +52,20 @@ def test_a_paraphrase_names_the_example_it_was_close_to(qtbot, dialog) -> None:
     assert floor <= similarity <= 1.0 and f"{floor:.2f} needed" in why
     example = why.split(': "', 1)[1].rstrip('"')
     assert example in dialog.playbook.meanings["empathy"].like  # one of the set's own
+
+
+def test_a_phrasing_only_the_learned_model_hears_says_how_sure_and_which_words(
+        qtbot, dialog) -> None:
+    found = type_sentence(qtbot, dialog,
+                          "I don't make the coverage decisions, that's underwriting.")
+    assert found["deflection"].startswith("the model learned from labelled calls is ")
+    assert '"dont make"' in found["deflection"]
+    shown = dialog.findChild(QLabel, "why_deflection").text()
+    assert found["deflection"] in shown
+    assert "the model learned from labelled calls (5979 lines" in dialog.matching.text()
+    if os.environ.get("CALLCOACH_SCREENSHOTS"):  # for a person to look at
+        qtbot.wait(300)
+        dialog.grab().save(os.path.join(os.environ["CALLCOACH_SCREENSHOTS"], "tryout.png"))
 
 
 def test_an_apology_request_is_no_apology(qtbot, dialog) -> None:

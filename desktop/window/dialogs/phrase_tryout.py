@@ -212,9 +212,13 @@ class PhraseTryoutDialog(QDialog):
         if self._load.ready:
             self._poll.stop()
         if self.by_meaning:
+            learned = self.playbook.learned
+            model = (f"; then by the model learned from labelled calls "
+                     f"({learned.trained_on.split(':')[0]})" if learned is not None and
+                     learned.encoder_name == self.playbook.encoder_name else "")
             self.matching.setText(f"Matching by the phrase sets' patterns and by meaning "
                                   f"(close to their example sentences; encoder: "
-                                  f"{self.playbook.encoder_name}).")
+                                  f"{self.playbook.encoder_name}){model}.")
             self.matching.setStyleSheet(f"color: {MUTED_COLOR.name()};")
         else:
             note = self._load.note or ("the sentence encoder is not attached; phrase sets "
