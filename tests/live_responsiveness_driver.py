@@ -8,9 +8,9 @@ path: its garbage collector on the GUI thread, its start-up objects settled), wi
 settings and data folders the caller's environment names. Once the live engine has its
 model, a 5 ms timer records how late each tick comes while RECORDING plays into the live
 page at real time as a practice call, and while its scorecard is shown after. Prints
-one JSON line: {"call": [worst_s, p99_s, ticks, worst_blocked_s, p99_blocked_s],
-"card": worst_s, "utterances": n} (`GapProbe.figures`: blocked is less the time the OS
-kept the thread waiting for a core).
+one JSON line: {"call": [worst_s, p99_s, ticks, worst_blocked_s, p99_blocked_s,
+stolen_s], "card": worst_s, "utterances": n} (`GapProbe.figures`: blocked is less the
+time the OS kept the thread waiting for a core and the host certainly took its CPU).
 """
 
 from __future__ import annotations
@@ -38,13 +38,15 @@ def main(recording: str) -> int:
     probe = GapProbe()
 
     def call_over(doc: dict) -> None:
-        """The call's document reached the window: what follows is its scorecard
-        (queued after this, built and shown in turns of their own)."""
-        figures.append(probe.figures())
+        """The live page has the call's document and is back to idle: what follows is
+        its scorecard (built and shown in turns of their own, queued by the window's own
+        slot of this signal, which runs first). On the GUI thread, in that same turn: a
+        slot of the worker's `ended` is queued from the engine's reading thread, and may
+        come after the window's first turn of the card."""
+        figures.append(probe.lap())
         ended.append(doc)
-        probe.start()
 
-    window.live.worker.ended.connect(call_over)
+    window.live.callEnded.connect(call_over)
     probe.start()
     window.start_practice(recording, speed=1.0)
     wait_until(lambda: bool(ended), 120)
