@@ -57,9 +57,9 @@ def test_a_paraphrase_names_the_example_it_was_close_to(qtbot, dialog) -> None:
 def test_a_phrasing_only_the_learned_model_hears_says_how_sure_and_which_words(
         qtbot, dialog) -> None:
     found = type_sentence(qtbot, dialog,
-                          "I don't make the coverage decisions, that's underwriting.")
+                          "I don't set the coverage, that's underwriting.")
     assert found["deflection"].startswith("the model learned from labelled calls is ")
-    assert '"dont make"' in found["deflection"]
+    assert '"dont set"' in found["deflection"]
     shown = dialog.findChild(QLabel, "why_deflection").text()
     assert found["deflection"] in shown
     assert "the model learned from labelled calls (5979 lines" in dialog.matching.text()

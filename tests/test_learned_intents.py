@@ -90,12 +90,12 @@ def test_files_it_never_saw_are_understood_better_with_it(encoder, pb, tmp_path,
 
 
 def test_a_learned_match_says_how_sure_and_which_words_weighed(pb) -> None:
-    line = "I don't make the coverage decisions, that's underwriting."
+    line = "I don't set the coverage, that's underwriting."
     record = judge_line(pb, "agent", line, why=True)
     why = record["why"]["deflection"]
     assert why["how"] == "learned" and why["probability"] >= 0.7
     assert why["learned_words"] and all(
-        w in "i dont make the coverage decisions thats underwriting"
+        w in "i dont set the coverage thats underwriting"
         for w in why["learned_words"])
     assert why["reason"].startswith("learned from labelled calls (")
 
@@ -160,7 +160,7 @@ def test_the_model_is_silent_with_another_encoder(pb) -> None:
 
     playbook = load_playbook()
     playbook.use_encoder(Other())
-    line = "I don't make the coverage decisions, that's underwriting."
+    line = "I don't set the coverage, that's underwriting."
     assert judge_line(pb, "agent", line)["intents"] == ["deflection"]
     assert judge_line(playbook, "agent", line)["intents"] == []
 
