@@ -17,11 +17,16 @@ timestamps), up to Whisper's own batch/no-batch variation:
     decoder the whole batch;
   - word times are aligned window by window (the one-window path's heuristics for a
     word after a pause depend on that window's previous word, not another window's).
+With `timestamps=False` (what `Transcriber` uses for a recorded call) each window is
+decoded as faster-whisper's `BatchedInferencePipeline` decodes: no timestamp tokens, so
+fewer tokens and no rest to decode again unless Whisper ends with speech still to come;
+the words are timed by the alignment alone and cut into one segment per sentence.
 Times are within each window. Segments are faster-whisper's own `Segment`s.
 """
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
@@ -49,6 +54,12 @@ class _Job:
     segments: list[Segment] = field(default_factory=list)
     last_speech_s: float = 0.0  # end of the last word heard (window time)
     left: int = 1  # stretches of it still to decode
+    speech: list[tuple[float, float]] = field(default_factory=list)  # window seconds
+    timestamps: bool = True  # decoded with Whisper's timestamp tokens
+
+    def speech_after(self, t: float) -> float:
+        """Seconds of the window's speech after time `t`."""
+        return sum(max(0.0, b - max(a, t)) for a, b in self.speech)
 
     @property
     def content_frames(self) -> int:
@@ -71,7 +82,9 @@ class _Span:
 
 def decode_windows(model: Any, windows: Sequence[np.ndarray], *, language: str = "en",
                    beam_size: int = 1, batch_size: int = 8,
-                   share_rests: bool = False, lock: AbstractContextManager | None = None,
+                   share_rests: bool = False, timestamps: bool = True,
+                   speech: Sequence[Sequence[tuple[float, float]]] | None = None,
+                   lock: AbstractContextManager | None = None,
                    after_batch: Callable[[list[int]], bool] | None = None
                    ) -> list[list[Segment]]:
     """Each window's Whisper segments (times within the window), decoded in batches.
@@ -89,6 +102,13 @@ def decode_windows(model: Any, windows: Sequence[np.ndarray], *, language: str =
         batch_size: inputs per decoder batch.
         share_rests: the rests of decodes that stop short share inputs (one encoder pass
             for several); False gives each its own, exactly as the one-window path.
+        timestamps: False decodes each window once without Whisper's timestamp tokens,
+            as faster-whisper's `BatchedInferencePipeline` does: fewer tokens and no
+            rests unless Whisper ends the decode with speech still to come; its words
+            are timed by the alignment alone and cut into segments at sentence ends.
+        speech: for each window, its stretches of speech (window seconds: the packed
+            turns), which a decode without timestamps must have heard (None: the whole
+            window).
         lock: held during each batch (the model decodes one batch at a time; others
             sharing it get their turn between batches).
         after_batch: called with the indices of the windows a batch finished; when it
@@ -100,14 +120,17 @@ def decode_windows(model: Any, windows: Sequence[np.ndarray], *, language: str =
     tokenizer = Tokenizer(model.hf_tokenizer, model.model.is_multilingual,
                           task="transcribe", language=language)
     setup = _Setup(model, tokenizer, model.get_prompt(tokenizer, [], without_timestamps=False),
-                   get_suppressed_tokens(tokenizer, [-1]), beam_size)
-    jobs = [_Job(i, model.feature_extractor(np.ascontiguousarray(w, np.float32)))
-            for i, w in enumerate(windows)]
+                   get_suppressed_tokens(tokenizer, [-1]), beam_size,
+                   model.get_prompt(tokenizer, [], without_timestamps=True))
+    jobs = [_Job(i, model.feature_extractor(np.ascontiguousarray(w, np.float32)),
+                 timestamps=timestamps) for i, w in enumerate(windows)]
+    for job, audio in zip(jobs, windows, strict=True):
+        job.speech = (list(speech[job.index]) if speech is not None
+                      else [(0.0, len(audio) / model.feature_extractor.sampling_rate)])
     inputs = [[_Span(job, 0, job.content_frames)] for job in jobs]
     while inputs:
         rests: list[_Span] = []
-        for first in range(0, len(inputs), batch_size):
-            batch = inputs[first:first + batch_size]
+        for batch in _batches(inputs, batch_size):
             with lock or nullcontext():
                 left = _decode_batch(setup, batch)
             rests += left
@@ -123,6 +146,16 @@ def decode_windows(model: Any, windows: Sequence[np.ndarray], *, language: str =
         inputs = (_pack_rests(rests, model.feature_extractor.nb_max_frames) if share_rests
                   else [[span] for span in rests])
     return [job.segments for job in jobs]
+
+
+def _batches(inputs: list[list[_Span]], size: int) -> list[list[list[_Span]]]:
+    """Inputs in batches of `size`, those decoded with timestamps apart from those
+    without (Whisper's decoder takes one kind of prompt per batch), in order."""
+    out = []
+    for timed in (False, True):
+        kind = [spans for spans in inputs if spans[0].job.timestamps is timed]
+        out += [kind[i:i + size] for i in range(0, len(kind), size)]
+    return out
 
 
 _ENCODE_AT_ONCE = 4
@@ -151,6 +184,7 @@ class _Setup:
     prompt: list[int]
     suppress: tuple[int, ...]
     beam_size: int
+    untimed_prompt: list[int]
 
 
 def _input_features(spans: list[_Span], max_frames: int) -> np.ndarray:
@@ -181,7 +215,8 @@ def _decode_batch(setup: _Setup, batch: list[list[_Span]]) -> list[_Span]:
                for i in range(len(batch))]
     results = model.model.generate(
         ctranslate2.StorageView.from_array(stacked),
-        [list(setup.prompt) for _ in batch], beam_size=setup.beam_size, patience=1.0,
+        [list(setup.prompt if spans[0].job.timestamps else setup.untimed_prompt)
+         for spans in batch], beam_size=setup.beam_size, patience=1.0,
         length_penalty=1.0, repetition_penalty=1.0, no_repeat_ngram_size=0,
         max_length=model.max_length, return_scores=True, return_no_speech_prob=True,
         suppress_blank=True, suppress_tokens=list(setup.suppress),
@@ -202,6 +237,9 @@ def _take_words(setup: _Setup, spans: list[_Span], encoded: Any, result: Any
                spans[-1].at + spans[-1].length)
     tokens = list(result.sequences_ids[0])
     avg_logprob = result.scores[0] * len(tokens) / (len(tokens) + 1)
+    if not spans[0].job.timestamps:
+        return _take_untimed_words(setup, spans[0], encoded, result, tokens, size,
+                                   avg_logprob)
     pieces, heard, heard_to_end = _split_at_timestamps(
         tokenizer, tokens, 0, size, per_frame_s, model.time_precision, model.input_stride)
     # Word alignment input by input: faster-whisper's heuristics for a word after a pause
@@ -242,6 +280,58 @@ def _take_words(setup: _Setup, spans: list[_Span], encoded: Any, result: Any
         if heard < span.at + span.length:
             rests.append(_Span(span.job, span.start + max(0, heard - span.at), span.end))
     return rests
+
+
+_SENTENCE_END = (".", "?", "!")
+_UNHEARD_S = 2.0  # of a window's speech after the last word of a decode without timestamps
+_LOOP_RATIO = 2.4  # faster-whisper's compression_ratio_threshold: text this repetitive
+
+
+def _compression_ratio(text: str) -> float:
+    """Whisper's measure of a repetition loop: raw bytes over gzip-compressed bytes."""
+    raw = text.encode("utf-8")
+    return len(raw) / len(zlib.compress(raw)) if raw else 0.0
+
+
+def _take_untimed_words(setup: _Setup, span: _Span, encoded: Any, result: Any,
+                        tokens: list[int], size: int, avg_logprob: float) -> list[_Span]:
+    """A decode without timestamp tokens: its words timed by the alignment over the
+    whole input, one segment per sentence. Whisper sometimes ends such a decode after a
+    sentence or two with turns still to come: when more than `_UNHEARD_S` of the
+    window's speech comes after its last word, the rest is decoded again from there (as
+    a decode with timestamps that stops short)."""
+    model, tokenizer = setup.model, setup.tokenizer
+    per_frame_s = model.feature_extractor.time_per_frame
+    tokens = [t for t in tokens if t < tokenizer.eot]
+    job = span.job
+    if _compression_ratio(tokenizer.decode(tokens)) > _LOOP_RATIO:
+        # A repetition loop ("I'm sorry. I'm sorry. ..." over a whole window): decoded
+        # again with timestamps, whose segments keep Whisper to the audio.
+        job.timestamps = True
+        return [span]
+    piece = {"seek": 0, "start": 0.0, "end": size * per_frame_s, "tokens": tokens}
+    model.add_word_timestamps([[piece]], tokenizer, encoded, size, _PREPEND, _APPEND,
+                              last_speech_timestamp=0.0)
+    shift = span.start * per_frame_s
+    sentences: list[list[Word]] = [[]]
+    for w in piece.get("words", []):
+        sentences[-1].append(Word(start=w["start"] + shift, end=w["end"] + shift,
+                                  word=w["word"], probability=w["probability"]))
+        if w["word"].strip().endswith(_SENTENCE_END):
+            sentences.append([])
+    for words in (s for s in sentences if s):
+        job.segments.append(Segment(
+            id=len(job.segments) + 1, seek=span.start, start=words[0].start,
+            end=words[-1].end, text="".join(w.word for w in words), tokens=tokens,
+            avg_logprob=avg_logprob, compression_ratio=0.0,
+            # Whisper's no-speech verdict is about the opening of its input only
+            no_speech_prob=result.no_speech_prob if not job.segments else 0.0,
+            temperature=0.0, words=words))
+    heard = [w.end for words in sentences for w in words]
+    if not heard or job.speech_after(heard[-1]) <= _UNHEARD_S:
+        return []
+    start = round(heard[-1] * model.frames_per_second)
+    return [_Span(job, start, span.end)] if span.start < start < span.end else []
 
 
 def _words_by_span(spans: list[_Span], words: list[dict], per_frame_s: float

@@ -27,6 +27,11 @@ def words_of(utterances) -> list[tuple[str, str, float]]:
             for u in sorted(utterances, key=lambda u: (u.start, u.speaker)) for w in u.words]
 
 
+def _bare(word: str) -> str:
+    """A word as the comparison counts it: lower case, no punctuation."""
+    return "".join(c for c in word.lower() if c.isalnum() or c == "'")
+
+
 @pytest.fixture(scope="module")
 def tiny() -> Transcriber:
     transcriber = Transcriber()
@@ -157,3 +162,51 @@ def test_decodes_that_stop_short_go_on_like_whisper_alone(
     assert counting.encodes == 4  # 3 windows, then both rests in one input
     assert " ".join(s.text for s in batched[0]).lower().count("ask not") == 3
     assert " ".join(s.text for s in batched[1]).lower().count("horizon") == 3
+
+
+def test_without_timestamps_each_window_is_decoded_once_unless_whisper_stops_early(
+        tiny: Transcriber, speech: dict[str, np.ndarray]) -> None:
+    """As faster-whisper's BatchedInferencePipeline decodes (callcoach's default for a
+    recorded call): no timestamp tokens, so one encoder pass per window, words timed by
+    the alignment and cut into sentences. The second window makes Whisper end its decode
+    after the first sentence with 6 s of speech to come: that rest is decoded again."""
+    import librosa
+
+    def tight(clip):  # a turn as voice activity would cut it: no silence at its ends
+        return librosa.effects.trim(clip, top_db=35)[0]
+
+    jfk, left, right = (tight(speech[k]) for k in ("jfk", "left", "right"))
+    layouts = [[jfk, left], [left, jfk[int(0.2 * SR):int(10.6 * SR)]], [right]]
+    windows, turns = [], []
+    for clips in layouts:  # the turns end to end, a second of silence between them
+        at, parts, spans = 0.0, [], []
+        for clip in clips:
+            spans.append((at, at + len(clip) / SR))
+            parts += [clip, np.zeros(SR, np.float32)]
+            at += len(clip) / SR + 1.0
+        windows.append(np.concatenate(parts[:-1]))
+        turns.append(spans)
+    counting = CountingEncodes(tiny._model)
+    untimed = decode_windows(counting, windows, batch_size=2, timestamps=False, speech=turns)
+    timed = decode_windows(tiny._model, windows, batch_size=2)
+    assert counting.encodes == len(windows) + 1  # the second window's rest, once
+    said = {"jfk": "and so my fellow americans ask not what your country can do for you ask "
+                   "what you can do for your country",
+            "left": "he began a confused complaint against the wizard who had vanished "
+                    "behind the curtain on the left",
+            "right": "the horizon seems extremely distant"}
+    truths = [said["jfk"] + " " + said["left"], said["left"] + " " + said["jfk"], said["right"]]
+    for audio, got, ref, truth in zip(windows, untimed, timed, truths, strict=True):
+        hyp = [_bare(w.word) for s in got for w in s.words]
+        with_stamps = [_bare(w.word) for s in ref for w in s.words]
+        errors = word_errors(truth.split(), hyp)  # what was said, to a word...
+        assert errors <= 1, (truth, " ".join(hyp))
+        # ...and no further from it than the decode with timestamps
+        assert errors <= word_errors(truth.split(), with_stamps), (truth, " ".join(hyp))
+        times = [t for s in got for w in s.words for t in (w.start, w.end)]
+        assert times == sorted(times) and 0 <= times[0] and times[-1] <= len(audio) / SR
+        assert len(audio) / SR - times[-1] < 2.0  # heard to the end of the window
+        for s in got[:-1]:  # cut into sentences, each one segment
+            assert s.text.strip().endswith((".", "?", "!")), s.text
+            assert s.text == "".join(w.word for w in s.words)
+    assert " ".join(s.text for s in untimed[1]).lower().count("ask not") == 1
