@@ -34,18 +34,28 @@ def build_call(path: Path, minutes: float) -> float:
     from tests.calls import SCENARIOS, with_backchannels
     from tests.callsynth import synth_call
 
-    parts = []
+    parts, said = [], []  # the audio, and (start s, words) of each line in it
     with tempfile.TemporaryDirectory() as tmp:
         for name, lines in SCENARIOS.items():
             call = synth_call(lines, Path(tmp) / f"{name}.wav")
             if name == "backchannel":
                 call = synth_call(with_backchannels(lines, call.lines[1].start),
                                   Path(tmp) / f"{name}.wav")
+            offset = sum(len(p) for p in parts) / 16000
+            said += [(offset + line.start, line.text) for line in call.lines]
             parts.append(sf.read(call.path, dtype="float32")[0])
     one = np.concatenate(parts)
     reps = int(np.ceil(minutes * 60 * 16000 / len(one)))
     audio = np.concatenate([one] * reps)[: int(minutes * 60 * 16000)]
     sf.write(path, audio, 16000)
+    # What was said, for word error rates: the lines that start a second before the end.
+    once = len(one) / 16000
+    words = [w for r in range(reps) for start, text in sorted(said)
+             if start + r * once < len(audio) / 16000 - 1.0
+             for w in "".join(c if c.isalnum() or c == "'" else " "
+                              for c in text.lower()).split()]
+    path.with_suffix(".script.json").write_text(json.dumps({"words": words}),
+                                                encoding="utf-8")
     return len(audio) / 16000
 
 

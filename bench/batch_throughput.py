@@ -156,14 +156,39 @@ def compare(path: Path, transcriber) -> dict:
     t1 = time.process_time()
     after = transcriber.transcribe_channels(channels)
     t2 = time.process_time()
-    shared = Transcriber(TranscriberConfig(share_rests=True), model=transcriber._model
-                         ).transcribe_channels(channels)
-    old, new, alone = words_of(before), words_of(after), words_of(shared)
+    timed = Transcriber(TranscriberConfig(timestamps=True), model=transcriber._model
+                        ).transcribe_channels(channels)
+    old, new, stamped = words_of(before), words_of(after), words_of(timed)
+    truth = reference_words(path)
     return {"recording": path.name, "seconds": round(rec.duration_s), "words": len(old),
             "words_batched": len(new), "errors": _errors(old, new, channels),
-            "errors_shared_rests": _errors(old, alone, channels),
+            "errors_timed": _errors(old, stamped, channels),
             "max_time_shift_s": round(_max_shift(old, new), 2),
-            "cpu_one_by_one_s": round(t1 - t0, 1), "cpu_batched_s": round(t2 - t1, 1)}
+            "cpu_one_by_one_s": round(t1 - t0, 1), "cpu_batched_s": round(t2 - t1, 1),
+            "reference_words": len(truth) if truth else None,
+            "reference_errors": ([word_errors(truth, [w for _, w, _ in ws])
+                                  for ws in (old, new)] if truth else None)}
+
+
+JFK_SAID = ("and so my fellow americans ask not what your country can do for you ask what "
+            "you can do for your country")
+
+
+def _bare_words(text: str) -> list[str]:
+    return "".join(c if c.isalnum() or c == "'" else " " for c in text.lower()).split()
+
+
+def reference_words(path: Path) -> list[str] | None:
+    """What was really said, where it is known: the script of the synthesized call (its
+    `.script.json`), a recording's Azure transcript, J. F. Kennedy's sentence."""
+    script = path.with_suffix(".script.json")
+    if script.exists():
+        return json.loads(script.read_text(encoding="utf-8"))["words"]
+    azure = path.with_name(path.name.split(".")[0] + ".azure_transcript.json")
+    if azure.exists():
+        phrases = json.loads(azure.read_text(encoding="utf-8"))["combinedPhrases"]
+        return _bare_words(" ".join(p["text"] for p in phrases))
+    return _bare_words(JFK_SAID) if path.name == "jfk.flac" else None
 
 
 def _errors(old: list, new: list, channels: list) -> int:
@@ -188,22 +213,30 @@ def same_words(call: Path) -> None:
     if out.returncode != 0:
         raise SystemExit(f"the word comparison failed:\n{out.stderr[-2000:]}")
     rows = json.loads(out.stdout.strip().splitlines()[-1])
-    print("\nsame words: windows decoded in batches (now) against one by one (before), "
-          "word error rate of now against before")
+    print("\nsame words: windows decoded in batches without timestamps (now) against one by "
+          "one (before), word error rate of now against before, and of both against what was "
+          "said where it is known")
     print(f"{'recording':<34} {'length s':>8} {'words':>6} {'now':>6} {'WER %':>6} "
-          f"{'rests shared':>12} {'max shift s':>11} {'CPU s before':>12} {'CPU s now':>9}")
+          f"{'timed %':>7} {'max shift s':>11} {'said':>5} {'WER said %':>16} "
+          f"{'CPU s before':>12} {'CPU s now':>9}")
     for r in rows:
         wer = 100 * r["errors"] / max(1, r["words"])
-        shared = 100 * r["errors_shared_rests"] / max(1, r["words"])
+        timed = 100 * r["errors_timed"] / max(1, r["words"])
+        said, truth = "", ""
+        if r["reference_words"]:
+            said = str(r["reference_words"])
+            truth = " / ".join(f"{100 * e / r['reference_words']:.1f}"
+                               for e in r["reference_errors"])
         print(f"{r['recording']:<34} {r['seconds']:>8} {r['words']:>6} {r['words_batched']:>6} "
-              f"{wer:>6.1f} {shared:>12.1f} {r['max_time_shift_s']:>11.2f} "
-              f"{r['cpu_one_by_one_s']:>12.1f} {r['cpu_batched_s']:>9.1f}")
+              f"{wer:>6.1f} {timed:>7.1f} {r['max_time_shift_s']:>11.2f} {said:>5} "
+              f"{truth:>16} {r['cpu_one_by_one_s']:>12.1f} {r['cpu_batched_s']:>9.1f}")
     total = sum(r["words"] for r in rows)
     print(f"{'all':<34} {'':>8} {total:>6} {sum(r['words_batched'] for r in rows):>6} "
           f"{100 * sum(r['errors'] for r in rows) / max(1, total):>6.1f} "
-          f"{100 * sum(r['errors_shared_rests'] for r in rows) / max(1, total):>12.1f}")
-    print("(rests shared: TranscriberConfig(share_rests=True), the rests of decodes that stop\n"
-          " short sharing inputs; max shift: the largest move of a word's start among the words\n"
+          f"{100 * sum(r['errors_timed'] for r in rows) / max(1, total):>7.1f}")
+    print("(timed: batched with Whisper's timestamp tokens, TranscriberConfig(timestamps=True),\n"
+          " against one by one; WER said: before / now against what was said (the script, an\n"
+          " Azure transcript); max shift: the largest move of a word's start among the words\n"
           " now and before share)")
 
 
