@@ -4,7 +4,7 @@ and the blind files in bench/data/ (precision and recall per set, micro F1), and
 (CPU ms per utterance, every set of its speaker judged, nothing cached; the encoder's load).
 
 The shipped model (assets/intent_model.npz) was trained on blind files A-P, S-Z and AA-AD;
-Q and R are held out from it. So that four more files are held out, the run also trains
+Q, R, AE and AF are held out from it. So that four more files are held out, the run also trains
 a model without S-V (as `callcoach playbook train` does) and scores S-V with it.
 
 Encoders: WordLlama l2_supercat_256 (the one callcoach ships, from the `wordllama` wheel)
