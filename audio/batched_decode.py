@@ -26,7 +26,6 @@ Times are within each window. Segments are faster-whisper's own `Segment`s.
 
 from __future__ import annotations
 
-import zlib
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
@@ -37,6 +36,8 @@ import numpy as np
 from faster_whisper.audio import pad_or_trim
 from faster_whisper.tokenizer import Tokenizer
 from faster_whisper.transcribe import Segment, Word, get_suppressed_tokens
+
+from audio.transcribe import compression_ratio
 
 __all__ = ["decode_windows"]
 
@@ -83,6 +84,7 @@ class _Span:
 def decode_windows(model: Any, windows: Sequence[np.ndarray], *, language: str = "en",
                    beam_size: int = 1, batch_size: int = 8,
                    share_rests: bool = False, timestamps: bool = True,
+                   loop_ratio: float = 2.4,
                    speech: Sequence[Sequence[tuple[float, float]]] | None = None,
                    lock: AbstractContextManager | None = None,
                    after_batch: Callable[[list[int]], bool] | None = None
@@ -106,6 +108,8 @@ def decode_windows(model: Any, windows: Sequence[np.ndarray], *, language: str =
             as faster-whisper's `BatchedInferencePipeline` does: fewer tokens and no
             rests unless Whisper ends the decode with speech still to come; its words
             are timed by the alignment alone and cut into segments at sentence ends.
+        loop_ratio: such a decode whose text gzips better than this (a repetition loop,
+            by faster-whisper's own measure) is decoded again with timestamps.
         speech: for each window, its stretches of speech (window seconds: the packed
             turns), which a decode without timestamps must have heard (None: the whole
             window).
@@ -121,7 +125,7 @@ def decode_windows(model: Any, windows: Sequence[np.ndarray], *, language: str =
                           task="transcribe", language=language)
     setup = _Setup(model, tokenizer, model.get_prompt(tokenizer, [], without_timestamps=False),
                    get_suppressed_tokens(tokenizer, [-1]), beam_size,
-                   model.get_prompt(tokenizer, [], without_timestamps=True))
+                   model.get_prompt(tokenizer, [], without_timestamps=True), loop_ratio)
     jobs = [_Job(i, model.feature_extractor(np.ascontiguousarray(w, np.float32)),
                  timestamps=timestamps) for i, w in enumerate(windows)]
     for job, audio in zip(jobs, windows, strict=True):
@@ -143,8 +147,10 @@ def decode_windows(model: Any, windows: Sequence[np.ndarray], *, language: str =
                                if span.job.left == 0})
             if after_batch is not None and after_batch(finished):
                 return [job.segments for job in jobs]
-        inputs = (_pack_rests(rests, model.feature_extractor.nb_max_frames) if share_rests
-                  else [[span] for span in rests])
+        timed = [span for span in rests if span.job.timestamps]
+        inputs = (_pack_rests(timed, model.feature_extractor.nb_max_frames) if share_rests
+                  else [[span] for span in timed])
+        inputs += [[span] for span in rests if not span.job.timestamps]  # one job an input
     return [job.segments for job in jobs]
 
 
@@ -185,6 +191,7 @@ class _Setup:
     suppress: tuple[int, ...]
     beam_size: int
     untimed_prompt: list[int]
+    loop_ratio: float
 
 
 def _input_features(spans: list[_Span], max_frames: int) -> np.ndarray:
@@ -284,13 +291,6 @@ def _take_words(setup: _Setup, spans: list[_Span], encoded: Any, result: Any
 
 _SENTENCE_END = (".", "?", "!")
 _UNHEARD_S = 2.0  # of a window's speech after the last word of a decode without timestamps
-_LOOP_RATIO = 2.4  # faster-whisper's compression_ratio_threshold: text this repetitive
-
-
-def _compression_ratio(text: str) -> float:
-    """Whisper's measure of a repetition loop: raw bytes over gzip-compressed bytes."""
-    raw = text.encode("utf-8")
-    return len(raw) / len(zlib.compress(raw)) if raw else 0.0
 
 
 def _take_untimed_words(setup: _Setup, span: _Span, encoded: Any, result: Any,
@@ -304,7 +304,7 @@ def _take_untimed_words(setup: _Setup, span: _Span, encoded: Any, result: Any,
     per_frame_s = model.feature_extractor.time_per_frame
     tokens = [t for t in tokens if t < tokenizer.eot]
     job = span.job
-    if _compression_ratio(tokenizer.decode(tokens)) > _LOOP_RATIO:
+    if compression_ratio(tokenizer.decode(tokens)) > setup.loop_ratio:
         # A repetition loop ("I'm sorry. I'm sorry. ..." over a whole window): decoded
         # again with timestamps, whose segments keep Whisper to the audio.
         job.timestamps = True

@@ -113,7 +113,7 @@ def _is_loop(text: str) -> bool:
     return False
 
 
-def _compression_ratio(text: str) -> float:
+def compression_ratio(text: str) -> float:
     """Whisper's own loop measure: raw bytes over gzip-compressed bytes."""
     raw = text.encode("utf-8")
     return len(raw) / len(zlib.compress(raw)) if raw else 0.0
@@ -180,7 +180,7 @@ class Transcriber:
         text = seg.text.strip()
         if not text or not seg.words:
             return False
-        if _is_loop(text) or _compression_ratio(text) > cfg.compression_ratio_threshold:
+        if _is_loop(text) or compression_ratio(text) > cfg.compression_ratio_threshold:
             log.debug("dropped a repetition loop (%d words)", len(seg.words))
             return False
         word_logprob = float(np.mean([math.log(max(w.probability, 1e-6)) for w in seg.words]))
@@ -290,6 +290,7 @@ class Transcriber:
                 language=self.config.language, beam_size=self.config.beam_size,
                 batch_size=self.config.batch_size, share_rests=self.config.share_rests,
                 timestamps=self.config.timestamps,
+                loop_ratio=self.config.compression_ratio_threshold,
                 speech=[[(p.at, p.at_end) for p in w.pieces] for _, w, _ in queue],
                 lock=self._lock, after_batch=after_batch)
         if progress is not None and not queue:
