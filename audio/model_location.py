@@ -125,12 +125,14 @@ def _describe(spec: ModelSpec, exc: Exception) -> str:
     return f"{spec.source} is not a usable Whisper model ({type(exc).__name__}: {first_line})"
 
 
-def load_model(spec: ModelSpec, cpu_threads: int = 2) -> WhisperModel:
+def load_model(spec: ModelSpec, cpu_threads: int = 2, workers: int = 1) -> WhisperModel:
     """Load `spec` for CPU inference (int8: the fastest on an agent's PC, same accuracy).
 
     Args:
         spec: from `resolve_model`.
-        cpu_threads: threads CTranslate2 may use.
+        cpu_threads: threads CTranslate2 may use for one decode.
+        workers: decodes the model can run at once, from as many Python threads (each
+            on `cpu_threads`; the weights are loaded once).
 
     Returns:
         The loaded faster-whisper model.
@@ -144,7 +146,7 @@ def load_model(spec: ModelSpec, cpu_threads: int = 2) -> WhisperModel:
         raise ModelError(f"faster-whisper is not installed ({exc})") from None
     try:
         return WhisperModel(spec.source, device="cpu", compute_type="int8",
-                            cpu_threads=cpu_threads)
+                            cpu_threads=cpu_threads, num_workers=workers)
     except Exception as exc:  # noqa: BLE001 - hub, file and runtime errors alike
         raise ModelError(f"cannot load Whisper model {spec.name!r}: "
                          f"{_describe(spec, exc)}") from exc

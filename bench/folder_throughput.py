@@ -1,5 +1,5 @@
 """A folder of calls through `callcoach analyze`, in calls per hour: one call at a time,
-the overlapping run (the next call measured while this one transcribes), and a two-node
+two calls at once (the default: each transcribing on one of the two cores), and a two-node
 Ray cluster on this machine.
 
     .venv/bin/python bench/folder_throughput.py [--copies 2] [--no-cluster] [CALL ...]
@@ -98,7 +98,7 @@ def main(argv: list[str] | None = None) -> dict:
     with tempfile.TemporaryDirectory(prefix="folder-throughput-") as tmp:
         paths, audio_s = _folder(args.calls, args.copies, Path(tmp) / "calls")
         print(f"{len(paths)} calls, {audio_s / 60:.1f} min of audio", flush=True)
-        modes = {"one call at a time": False, "overlapping (default)": True}
+        modes = {"one call at a time": False, "two calls at once (default)": True}
         for r in range(args.rounds):
             for name, overlap in modes.items():
                 took = _local(paths, Path(tmp) / f"out-{overlap}-{r}", overlap)

@@ -1,10 +1,12 @@
 """A local batch that resumes: the content key, atomic reports, stable report names, and the
-two-step analysis a folder run overlaps, against `analyze_recording` itself (no Ray)."""
+two-step analysis, against `analyze_recording` itself, and two calls at once against one at
+a time (no Ray)."""
 
 from __future__ import annotations
 
 import json
 import shutil
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -15,7 +17,8 @@ from audio.analysis import AnalysisOptions, analyze_recording
 from audio.contract import analysis_to_dict
 from audio.staged_analysis import finish_measured, measure_recording
 from coaching.playbook import default_playbook_path
-from desktop.cli.batch import expand_recordings, run_batch
+from desktop.cli.batch import expand_recordings, run_batch, run_local
+from desktop.cli.call_worker import CallJob, CallWorker
 from desktop.cli.resume import (
     BatchRow,
     audio_digest,
@@ -147,3 +150,56 @@ def test_a_local_rerun_picks_up_where_the_batch_stopped(tmp_path: Path, capsys) 
     assert _stamps(out) == after
     doc = json.loads((out / "two.json").read_text())
     assert doc["recording"] == str(calls / "two.wav")
+
+
+def _reports(out: Path) -> dict[str, dict]:
+    """Each call's JSON report, its timings (which differ run to run) taken out."""
+    docs = {}
+    for path in sorted(out.glob("*.json")):
+        doc = json.loads(path.read_text())
+        doc.pop("timings_s")
+        docs[path.name] = doc
+    return docs
+
+
+@pytest.mark.model
+def test_two_calls_at_once_keep_two_decodes_busy_and_write_the_same_reports(
+        tmp_path: Path) -> None:
+    lca = SHARED / "real_calls" / "lca_auto_repairs_49.flac"
+    audio, sr = sf.read(lca, dtype="float32", frames=40 * sf.info(str(lca)).samplerate)
+    calls = tmp_path / "calls"
+    calls.mkdir()
+    sf.write(calls / "first.flac", audio, sr)
+    sf.write(calls / "swapped.flac", np.ascontiguousarray(audio[:, ::-1]), sr)
+    shutil.copy(SHARED / "jfk.flac", calls / "jfk.flac")
+    paths = expand_recordings([str(calls)])
+    options = AnalysisOptions()
+    settings = settings_key(options)
+
+    worker = CallWorker(options, str(tmp_path / "two"), str(tmp_path / "two"), settings,
+                        calls_at_once=2)
+    (tmp_path / "two").mkdir()
+    busiest = 0
+    running = threading.Event()
+
+    def watch() -> None:  # how many decodes the shared model runs at one moment
+        nonlocal busiest
+        while not running.wait(0.005):
+            busiest = max(busiest, worker.model.model.num_active_batches)
+
+    watcher = threading.Thread(target=watch)
+    watcher.start()
+    rows = []
+    try:
+        run_local([CallJob(str(p), str(p), p.stem) for p in paths], worker,
+                  lambda job, row: rows.append(row), bars=False)
+    finally:
+        running.set()
+        watcher.join()
+    assert worker.model.model.num_workers == 2 and busiest == 2
+    assert all(r.status == "ok" for r in rows) and len(rows) == 3
+
+    run_batch(paths, options, tmp_path / "one", quiet=True, overlap=False)
+    one = _reports(tmp_path / "one")
+    assert one == _reports(tmp_path / "two") and len(one) == 3
+    assert len(one["first.json"]["transcript"]) > 5

@@ -3,8 +3,8 @@
 Each call gets its JSON and HTML scorecard; a bad file is reported and skipped, the rest
 still run; a summary table (also saved as CSV) closes the run. The speech model is loaded
 once per worker. A re-run skips the calls already analysed with the same content
-(`desktop.cli.resume`), so a stopped backlog picks up where it stopped. Locally the next
-call is read and measured while this one transcribes (`desktop.cli.call_worker`); with
+(`desktop.cli.resume`), so a stopped backlog picks up where it stopped. Locally two calls
+run at once, each transcribing on its share of the cores (`desktop.cli.call_worker`); with
 `--ray` the calls are spread over a cluster's workers (`desktop.cli.ray_batch`).
 """
 
@@ -25,6 +25,8 @@ from desktop.cli.resume import BatchRow, read_done, report_stems, settings_key, 
 from desktop.cli.terminal import ProgressBar, fmt_time
 
 __all__ = ["AUDIO_SUFFIXES", "expand_recordings", "run_batch", "BatchRow", "run_local"]
+
+CALLS_AT_ONCE = 2  # a local run's calls in flight, each on its share of the cores
 
 AUDIO_SUFFIXES = {".wav", ".flac", ".mp3", ".ogg", ".oga", ".opus", ".m4a", ".aac", ".mp4",
                   ".wma", ".aif", ".aiff"}
@@ -68,12 +70,9 @@ def _summary_csv(rows: list[BatchRow]) -> str:
     return buf.getvalue()
 
 
-def run_local(jobs: list[CallJob], worker: CallWorker, on_row, overlap: bool = True,
-              bars: bool = True) -> None:
-    """Run the jobs in this process; `on_row(job, row)` as each call ends.
-
-    With `overlap`, two calls are in the worker at once: the next is read and measured
-    while this one transcribes."""
+def run_local(jobs: list[CallJob], worker: CallWorker, on_row, bars: bool = True) -> None:
+    """Run the jobs in this process, `worker.calls_at_once` at a time, each on a thread of
+    its own; `on_row(job, row)` as each call ends."""
     def one(job: CallJob) -> BatchRow:
         bar = ProgressBar(Path(job.given).name) if bars else None
         try:
@@ -82,11 +81,11 @@ def run_local(jobs: list[CallJob], worker: CallWorker, on_row, overlap: bool = T
             if bar:
                 bar.close()
 
-    if not overlap or len(jobs) < 2:
+    if worker.calls_at_once < 2 or len(jobs) < 2:
         for job in jobs:
             on_row(job, one(job))
         return
-    pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="call")
+    pool = ThreadPoolExecutor(max_workers=worker.calls_at_once, thread_name_prefix="call")
     try:
         pending = {pool.submit(one, job): job for job in jobs}
         while pending:
@@ -135,8 +134,9 @@ def run_batch(paths: list[Path], options: AnalysisOptions, out_dir: Path,
 
             run_on_ray(jobs, options, out_dir, settings, ray_address, on_row, progress)
         elif jobs:
-            worker = CallWorker(options, os.path.abspath(out_dir), str(out_dir), settings)
-            run_local(jobs, worker, on_row, overlap=overlap, bars=not quiet)
+            worker = CallWorker(options, os.path.abspath(out_dir), str(out_dir), settings,
+                                calls_at_once=CALLS_AT_ONCE if overlap and len(jobs) > 1 else 1)
+            run_local(jobs, worker, on_row, bars=not quiet)
     finally:
         ordered = [rows[str(p)] for p in paths if str(p) in rows]
         write_atomic(out_dir / "summary.csv", _summary_csv(ordered))

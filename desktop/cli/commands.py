@@ -53,8 +53,8 @@ def build_parser() -> argparse.ArgumentParser:
                          "here). Recordings and --out-dir must be on a folder every node "
                          "sees. Needs pip install 'callcoach[cluster]'")
     an.add_argument("--no-overlap", action="store_true",
-                    help="several recordings locally: one call at a time (by default the "
-                         "next call is read and measured while this one transcribes)")
+                    help="several recordings locally: one call at a time, on both of "
+                         "Whisper's threads (by default two calls run at once, one each)")
     an.add_argument("-q", "--quiet", action="store_true",
                     help="no summary or progress on stderr")
     sub.add_parser("devices", help="list the audio inputs to choose from (live)")

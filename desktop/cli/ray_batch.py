@@ -154,7 +154,8 @@ def run_on_ray(jobs: list[CallJob], options: AnalysisOptions, out_dir: Path, set
     from ray.exceptions import RayError, RayTaskError
 
     started_here = _connect(ray, address)
-    pool = _Pool(ray, options, (options, os.path.abspath(out_dir), str(out_dir), settings))
+    pool = _Pool(ray, options, (options, os.path.abspath(out_dir), str(out_dir), settings,
+                                IN_FLIGHT_PER_WORKER))
     queue: deque[tuple[CallJob, int]] = deque((job, 1) for job in jobs)
     in_flight: dict = {}  # task-ref -> (job, attempt, actor)
     since_ready = time.monotonic()
