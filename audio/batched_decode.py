@@ -27,6 +27,7 @@ Times are within each window. Segments are faster-whisper's own `Segment`s.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any
@@ -86,7 +87,7 @@ def decode_windows(model: Any, windows: Sequence[np.ndarray], *, language: str =
                    share_rests: bool = False, timestamps: bool = True,
                    loop_ratio: float = 2.4,
                    speech: Sequence[Sequence[tuple[float, float]]] | None = None,
-                   lock: AbstractContextManager | None = None,
+                   lock: AbstractContextManager | None = None, parallel: int = 1,
                    after_batch: Callable[[list[int]], bool] | None = None
                    ) -> list[list[Segment]]:
     """Each window's Whisper segments (times within the window), decoded in batches.
@@ -114,7 +115,9 @@ def decode_windows(model: Any, windows: Sequence[np.ndarray], *, language: str =
             turns), which a decode without timestamps must have heard (None: the whole
             window).
         lock: held during each batch (the model decodes one batch at a time; others
-            sharing it get their turn between batches).
+            sharing it get their turn between batches); a semaphore with `parallel`.
+        parallel: batches decoded at once, on as many threads (the model loaded with as
+            many workers); the results are taken in order, as one at a time.
         after_batch: called with the indices of the windows a batch finished; when it
             returns True the rest is skipped (those windows keep what they have).
 
@@ -125,18 +128,40 @@ def decode_windows(model: Any, windows: Sequence[np.ndarray], *, language: str =
                           task="transcribe", language=language)
     setup = _Setup(model, tokenizer, model.get_prompt(tokenizer, [], without_timestamps=False),
                    get_suppressed_tokens(tokenizer, [-1]), beam_size,
-                   model.get_prompt(tokenizer, [], without_timestamps=True), loop_ratio)
+                   model.get_prompt(tokenizer, [], without_timestamps=True), loop_ratio,
+                   # the encoder's memory (~55 MB an input) the same however many threads
+                   max(1, _ENCODE_AT_ONCE // max(1, parallel)))
     jobs = [_Job(i, model.feature_extractor(np.ascontiguousarray(w, np.float32)),
                  timestamps=timestamps) for i, w in enumerate(windows)]
     for job, audio in zip(jobs, windows, strict=True):
         job.speech = (list(speech[job.index]) if speech is not None
                       else [(0.0, len(audio) / model.feature_extractor.sampling_rate)])
     inputs = [[_Span(job, 0, job.content_frames)] for job in jobs]
+    def decode(batch: list[list[_Span]]) -> list[_Span]:
+        with lock or nullcontext():
+            return _decode_batch(setup, batch)
+
+    pool = ThreadPoolExecutor(parallel, thread_name_prefix="decode") if parallel > 1 else None
+    try:
+        return _rounds(setup, jobs, inputs, batch_size, share_rests, decode, pool, parallel,
+                       after_batch)
+    finally:
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
+
+
+def _rounds(setup: _Setup, jobs: list[_Job], inputs: list[list[_Span]], batch_size: int,
+            share_rests: bool, decode: Callable[[list[list[_Span]]], list[_Span]],
+            pool: ThreadPoolExecutor | None, parallel: int,
+            after_batch: Callable[[list[int]], bool] | None) -> list[list[Segment]]:
+    """Round after round of batches until no decode has a rest; each round's batches
+    decoded on `pool`'s threads (a job is in one batch of a round: they share nothing)."""
+    model = setup.model
     while inputs:
         rests: list[_Span] = []
-        for batch in _batches(inputs, batch_size):
-            with lock or nullcontext():
-                left = _decode_batch(setup, batch)
+        batches = _batches(inputs, batch_size, parallel)
+        results = (pool.map(decode, batches) if pool is not None else map(decode, batches))
+        for batch, left in zip(batches, results, strict=True):
             rests += left
             for spans in batch:
                 for span in spans:
@@ -154,13 +179,23 @@ def decode_windows(model: Any, windows: Sequence[np.ndarray], *, language: str =
     return [job.segments for job in jobs]
 
 
-def _batches(inputs: list[list[_Span]], size: int) -> list[list[list[_Span]]]:
-    """Inputs in batches of `size`, those decoded with timestamps apart from those
-    without (Whisper's decoder takes one kind of prompt per batch), in order."""
+def _batches(inputs: list[list[_Span]], size: int, parallel: int = 1
+             ) -> list[list[list[_Span]]]:
+    """Inputs in batches of at most `size`, those decoded with timestamps apart from those
+    without (Whisper's decoder takes one kind of prompt per batch), in order. With
+    `parallel` threads, as many batches of each kind as a multiple of them, of even
+    sizes: 22 windows in 6, 6, 6 and 4, not 8, 8 and a last 6 decoded alone on one core."""
     out = []
     for timed in (False, True):
         kind = [spans for spans in inputs if spans[0].job.timestamps is timed]
-        out += [kind[i:i + size] for i in range(0, len(kind), size)]
+        if not kind:
+            continue
+        each = size
+        if parallel > 1:
+            count = -(-len(kind) // size)  # batches of `size`, rounded up to the threads
+            count = min(len(kind), -(-count // parallel) * parallel)
+            each = -(-len(kind) // count)
+        out += [kind[i:i + each] for i in range(0, len(kind), each)]
     return out
 
 
@@ -192,6 +227,7 @@ class _Setup:
     beam_size: int
     untimed_prompt: list[int]
     loop_ratio: float
+    encode_at_once: int = 4
 
 
 def _input_features(spans: list[_Span], max_frames: int) -> np.ndarray:
@@ -213,9 +249,9 @@ def _decode_batch(setup: _Setup, batch: list[list[_Span]]) -> list[_Span]:
     # The encoder a few inputs at a time: its two threads have more to share than with
     # one, and its attention scores (~55 MB per input) stay small; decoded all together.
     rows = []
-    for first in range(0, len(batch), _ENCODE_AT_ONCE):
+    for first in range(0, len(batch), setup.encode_at_once):
         group = np.stack([_input_features(spans, max_frames)
-                          for spans in batch[first:first + _ENCODE_AT_ONCE]])
+                          for spans in batch[first:first + setup.encode_at_once]])
         rows.append(np.asarray(model.encode(group)))
     stacked = np.concatenate(rows)
     encoded = [ctranslate2.StorageView.from_array(np.ascontiguousarray(stacked[i:i + 1]))

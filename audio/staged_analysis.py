@@ -34,7 +34,10 @@ from coaching.playbook import Playbook, load_playbook
 from coaching.redactor import redact_utterances
 from coaching.timeline import AGENT, CUSTOMER, CallTimeline, Frame, SpeechTurn, Utterance
 
-__all__ = ["MeasuredCall", "measure_recording", "measure_loaded", "finish_measured"]
+RECORDING_DECODERS = 2  # a recording's batches decoded at once, each on its share of the cores
+
+__all__ = ["RECORDING_DECODERS", "MeasuredCall", "measure_recording", "measure_loaded",
+           "finish_measured"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -111,7 +114,8 @@ def finish_measured(measured: MeasuredCall, options: AnalysisOptions = AnalysisO
     model_name = "none"
     if options.transcribe:
         transcriber = transcriber or Transcriber(TranscriberConfig(
-            model=options.model, cpu_threads=options.cpu_threads))
+            model=options.model, cpu_threads=options.cpu_threads,
+            decoders=min(RECORDING_DECODERS, options.cpu_threads)))
         t1 = time.perf_counter()
         report("loading the speech model", 0.12)
         transcriber.load()

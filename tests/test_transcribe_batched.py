@@ -210,3 +210,37 @@ def test_without_timestamps_each_window_is_decoded_once_unless_whisper_stops_ear
             assert s.text.strip().endswith((".", "?", "!")), s.text
             assert s.text == "".join(w.word for w in s.words)
     assert " ".join(s.text for s in untimed[1]).lower().count("ask not") == 1
+
+
+def test_two_decoders_give_the_words_of_one_with_two_batches_at_once(
+        tiny: Transcriber, speech: dict[str, np.ndarray]) -> None:
+    """A recording's batches decoded two at a time, each on one core of a model loaded
+    for two decodes (callcoach analyze's way): the same words at the same times."""
+    import threading
+
+    channels = two_party_call(speech)
+    one = Transcriber(TranscriberConfig(window_s=12.0, batch_size=2), model=tiny._model)
+    two = Transcriber(TranscriberConfig(window_s=12.0, batch_size=2, decoders=2))
+    two.load()
+    busiest, done = 0, threading.Event()
+
+    def watch() -> None:  # how many batches the model decodes at one moment
+        nonlocal busiest
+        while not done.wait(0.002):
+            busiest = max(busiest, two._model.model.num_active_batches)
+
+    watcher = threading.Thread(target=watch)
+    watcher.start()
+    try:
+        seen: list[float] = []
+        parallel = two.transcribe_channels(channels, progress=seen.append)
+    finally:
+        done.set()
+        watcher.join()
+    assert two._model.model.num_workers == 2 and busiest == 2
+    assert seen == sorted(seen) and seen[-1] == 1.0
+    serial = one.transcribe_channels(channels)
+    assert len(serial) > 10
+    assert [(u.speaker, u.text, u.start, u.end) for u in parallel] == [
+        (u.speaker, u.text, u.start, u.end) for u in serial]
+    assert [w for u in parallel for w in u.words] == [w for u in serial for w in u.words]
