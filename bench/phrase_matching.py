@@ -47,8 +47,8 @@ def _blind(letters) -> tuple[str, ...]:
 TESTS = ("tests/data/phrase_intents.tsv", "tests/data/phrase_intents_fresh.tsv")
 TUNED = _blind("abcdefghijklmnop")  # the patterns were tuned on these, the model trained
 TRAINED = _blind([*"stuvwxyz", "aa", "ab", "ac", "ad"])  # never read; the model learned them
-HELD_OUT = _blind(["q", "r", "ae", "af", "ag", "ah", "ai", "aj", "ak", "al", "am", "an"])  # never
-# read, never trained on
+# never read, never trained on
+HELD_OUT = _blind(["q", "r", "ae", "af", "ag", "ah", "ai", "aj", "ak", "al", "am", "an"])
 SECOND_HELD_OUT = _blind("stuv")  # held out from the model this run trains
 FILES = TESTS + TUNED + TRAINED + HELD_OUT
 SETS = ("greeting", "apology", "empathy", "summary", "next_steps", "time_estimate",
