@@ -4,11 +4,11 @@ The same class runs a local folder run (in this process) and each Ray actor of a
 run, so both write the very same JSON, HTML and summary row for a call.
 
 A worker can hold several calls at once (`calls_at_once`), each on a thread of its own
-with its own share of the cores: the model is loaded once for that many decodes at a
-time, each on `cpu_threads // calls_at_once` threads. One decode on both cores leaves
-them 15% idle (the Python between Whisper's batches, the measuring, the coaching); two
-calls on one core each keep both busy, and a folder run is about 10% faster. The words
-are the same: a decode's result does not depend on its thread count.
+with its share of the cores, from one model loaded for every decode that may run at once.
+One decode on both cores leaves them ~15% idle (the Python between Whisper's batches);
+one call decodes two batches at a time, one per core (as `callcoach analyze` does), and
+two calls one batch at a time each, which also hides each call's reading, measuring and
+coaching behind the other's decoding. The words are the same either way.
 """
 
 from __future__ import annotations
@@ -25,7 +25,12 @@ from audio.analysis import AnalysisCancelled, AnalysisOptions, CallAnalysis, lou
 from audio.contract import analysis_to_dict
 from audio.model_location import load_model
 from audio.recording import RecordingError
-from audio.staged_analysis import MeasuredCall, finish_measured, measure_recording
+from audio.staged_analysis import (
+    RECORDING_DECODERS,
+    MeasuredCall,
+    finish_measured,
+    measure_recording,
+)
 from audio.transcribe import Transcriber, TranscriberConfig
 from coaching.playbook import load_playbook
 from desktop.cli.resume import BatchRow, audio_digest, mark_done, write_atomic
@@ -99,10 +104,17 @@ class CallWorker:
         logging.getLogger("faster_whisper").setLevel(logging.WARNING)
         self.model = None
         if options.transcribe:
-            threads = max(1, options.cpu_threads // self.calls_at_once)
-            self._config = TranscriberConfig(model=options.model, cpu_threads=threads)
+            # the cores shared out: two calls decode one batch at a time each, one call
+            # two batches at a time (as `callcoach analyze` does), one core per decode
+            decoders = max(1, min(RECORDING_DECODERS, options.cpu_threads)
+                           // self.calls_at_once)
+            self._config = TranscriberConfig(
+                model=options.model, decoders=decoders,
+                cpu_threads=max(1, options.cpu_threads // self.calls_at_once))
             spec = Transcriber(self._config).spec  # a bad --model: its one-line error
-            self.model = load_model(spec, threads, workers=self.calls_at_once)
+            self.model = load_model(
+                spec, max(1, options.cpu_threads // (self.calls_at_once * decoders)),
+                workers=self.calls_at_once * decoders)
         self._threads = threading.local()  # each call's thread: a transcriber of its own
         self.stopping = threading.Event()  # set: the calls under way end (cancelled)
         self.worker_name = f"{socket.gethostname()}:{os.getpid()}"  # in each done-marker
