@@ -127,8 +127,9 @@ def compression_ratio(text: str) -> float:
 class Transcriber:
     """One Whisper model, loaded once, shared by whoever needs it (thread-safe).
 
-    Decodes run one at a time: CTranslate2 already uses every thread it was given, so two
-    at once would only take turns more slowly.
+    Decodes run one at a time, on every thread CTranslate2 was given; a recording's
+    batches `config.decoders` at a time, each on its share of the threads (the model
+    loaded for that many), which keeps the cores busy between Whisper's batches.
     """
 
     def __init__(self, config: TranscriberConfig = TranscriberConfig(), *,
