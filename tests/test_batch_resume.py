@@ -196,7 +196,7 @@ def test_two_calls_at_once_keep_two_decodes_busy_and_write_the_same_reports(
     finally:
         running.set()
         watcher.join()
-    assert worker.model.model.num_workers == 2 and busiest == 2
+    assert worker.model.model.num_workers == 2 and busiest >= 2  # both calls decoding
     assert all(r.status == "ok" for r in rows) and len(rows) == 3
 
     run_batch(paths, options, tmp_path / "one", quiet=True, overlap=False)

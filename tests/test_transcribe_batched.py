@@ -237,7 +237,8 @@ def test_two_decoders_give_the_words_of_one_with_two_batches_at_once(
     finally:
         done.set()
         watcher.join()
-    assert two._model.model.num_workers == 2 and busiest == 2
+    assert two._model.model.num_workers == 2 and busiest >= 2  # its batches (an alignment
+    # counts as one too) side by side
     assert seen == sorted(seen) and seen[-1] == 1.0
     serial = one.transcribe_channels(channels)
     assert len(serial) > 10
