@@ -112,7 +112,7 @@ def test_the_guards_and_the_question_hold_over_the_model(pb) -> None:
 
 
 def test_a_forbidden_phrase_needs_more_certainty(encoder, pb, tmp_path) -> None:
-    line = "Right, well, you ticked the box saying you'd read the T's and C's, so."
+    line = "Right, well, the card on file had expired, so."
     read = pb.matcher._read(line)
     pb.matcher.find("blame", line)
     p = read.learned[("agent", -1)]["blame"]
