@@ -1,8 +1,8 @@
 """`callcoach analyze --ray ADDRESS`: a backlog spread over a Ray cluster's workers.
 
 A pool of actors, each a `CallWorker` with the speech model loaded once, spread over the
-nodes (one per `cpu_threads` CPUs); this process hands each actor two calls at a time (one
-measured while the other transcribes) and collects the summary rows. Recordings are read
+nodes (one per `cpu_threads` CPUs); this process hands each actor two calls at a time (each
+decoding on one of its cores) and collects the summary rows. Recordings are read
 and reports written by the workers themselves, so both must be on a folder every node
 sees at the same path (NFS, SMB, a cluster file system).
 
