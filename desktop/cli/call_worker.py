@@ -25,18 +25,13 @@ from audio.analysis import AnalysisCancelled, AnalysisOptions, CallAnalysis, lou
 from audio.contract import analysis_to_dict
 from audio.model_location import load_model
 from audio.recording import RecordingError
-from audio.staged_analysis import (
-    RECORDING_DECODERS,
-    MeasuredCall,
-    finish_measured,
-    measure_recording,
-)
+from audio.staged_analysis import RECORDING_DECODERS, finish_measured, measure_recording
 from audio.transcribe import Transcriber, TranscriberConfig
 from coaching.playbook import load_playbook
 from desktop.cli.resume import BatchRow, audio_digest, mark_done, write_atomic
 from desktop.reports.html_report import render_html
 
-__all__ = ["CallJob", "CallWorker", "MeasuredJob", "measure_job", "row_of"]
+__all__ = ["CallJob", "CallWorker", "row_of"]
 
 
 @dataclass(frozen=True)
@@ -46,26 +41,6 @@ class CallJob:
     path: str  # absolute: a cluster worker's working folder is not the user's
     given: str  # as the user gave it: the report's "recording" and the summary say this
     stem: str
-
-
-@dataclass(frozen=True, eq=False)
-class MeasuredJob:
-    """A call's first half done: its audio's hash and its features, or why it failed."""
-
-    digest: str = ""
-    measured: MeasuredCall | None = None
-    failure: str = ""  # one line for the summary: the file is bad or unreadable
-
-
-def measure_job(job: CallJob, options: AnalysisOptions) -> MeasuredJob:
-    """Hash, read and measure one call; a bad or unreadable file is a failure, not a raise."""
-    try:
-        digest = audio_digest(job.path)
-        return MeasuredJob(digest, measure_recording(job.path, options, report_path=job.given))
-    except RecordingError as exc:
-        return MeasuredJob(failure=str(exc).replace(job.path, job.given))
-    except OSError as exc:  # unreadable, vanished since the folder was listed
-        return MeasuredJob(failure=f"{exc.strerror or exc}: {job.given}")
 
 
 def row_of(analysis: CallAnalysis, given: str, json_path: Path) -> BatchRow:
@@ -134,23 +109,24 @@ class CallWorker:
 
     def run(self, job: CallJob, progress=None) -> BatchRow:
         """Analyse one call: its JSON, HTML, then its done-marker; a bad file is a row."""
-        return self.finish(job, measure_job(job, self.options), progress)
-
-    def finish(self, job: CallJob, done: MeasuredJob, progress=None) -> BatchRow:
-        """The second half of a call measured by `measure_job`: transcribe, coach, write."""
-        if done.measured is None:
-            return BatchRow(recording=job.given, status=done.failure)
-        if self.stopping.is_set():
-            raise AnalysisCancelled()
-        analysis = finish_measured(done.measured, self.options, transcriber=self._transcriber(),
-                                   playbook=self.playbook, progress=progress,
-                                   cancel=self.stopping.is_set)
+        try:
+            digest = audio_digest(job.path)
+            measured = measure_recording(job.path, self.options, report_path=job.given)
+            if self.stopping.is_set():
+                raise AnalysisCancelled()
+            analysis = finish_measured(measured, self.options, transcriber=self._transcriber(),
+                                       playbook=self.playbook, progress=progress,
+                                       cancel=self.stopping.is_set)
+        except RecordingError as exc:
+            return BatchRow(recording=job.given, status=str(exc).replace(job.path, job.given))
+        except OSError as exc:  # unreadable, vanished since the folder was listed
+            return BatchRow(recording=job.given, status=f"{exc.strerror or exc}: {job.given}")
         doc = analysis_to_dict(analysis)
         json_path = self.out_dir / f"{job.stem}.json"
         write_atomic(json_path, json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
         write_atomic(self.out_dir / f"{job.stem}.html",
                     render_html(doc, loudness_tracks(analysis.timeline)))
         row = row_of(analysis, job.given, self.report_dir / f"{job.stem}.json")
-        mark_done(self.out_dir, job.stem, Path(job.path), done.digest, self.settings, row,
+        mark_done(self.out_dir, job.stem, Path(job.path), digest, self.settings, row,
                   worker=self.worker_name)
         return row
